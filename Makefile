@@ -1,0 +1,50 @@
+# Two commands: `make serve` (set up, then serve the example archive) and `make test`.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+CHROMIUM ?= /usr/bin/chromium
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install serve build check test lint typecheck unit browser-deps clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+serve: install
+	$(BIN)/mkdocs serve --dev-addr $(HOST):$(PORT)
+
+build: install
+	$(BIN)/mkdocs build --strict
+
+check: install
+	$(BIN)/pmarchive check .
+
+# Debian's Chromium for the browser tests; never a browser downloaded by a test tool.
+browser-deps:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
+lint: install
+	$(BIN)/ruff check plugins tests benchmarks
+	$(BIN)/ruff format --check plugins tests benchmarks
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/pytest
+
+test: install browser-deps lint typecheck check build unit
+
+clean:
+	rm -rf site .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,139 @@
+"""Load a whole archive: taxonomy, post-mortems and near-misses, with every problem located."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import ArchiveConfig
+from .diagnostics import Diagnostic, Reporter, Severity
+from .fields import Kind
+from .records import AnyRecord, NearMiss, PostMortem
+from .source import SourceProblem, read_text, split_frontmatter
+from .suggest import did_you_mean
+from .taxonomy import Taxonomy, load_taxonomy
+from .validate import validate_record
+from .yamlsafe import YamlProblem, load_located
+
+
+@dataclass
+class Archive:
+    """The validated dataset every page, chart and index is built from."""
+
+    config: ArchiveConfig
+    taxonomy: Taxonomy
+    postmortems: list[PostMortem] = field(default_factory=list)
+    nearmisses: list[NearMiss] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def records(self) -> list[AnyRecord]:
+        return [*self.postmortems, *self.nearmisses]
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.WARNING]
+
+    def by_id(self) -> dict[str, AnyRecord]:
+        return {record.id: record for record in self.records}
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def record_files(folder: Path) -> Iterator[Path]:
+    """Markdown files of a record folder, in a stable order (sub-folders such as years allowed)."""
+    yield from sorted(p for p in folder.rglob("*.md") if p.is_file())
+
+
+def read_record(
+    kind: Kind, path: Path, taxonomy: Taxonomy, config: ArchiveConfig
+) -> tuple[AnyRecord | None, list[Diagnostic]]:
+    """Read, parse and validate one file. Never raises for anything inside the file."""
+    rel = _relative(path, config.root)
+    report = Reporter(rel)
+    try:
+        split = split_frontmatter(read_text(path))
+        doc = load_located(
+            split.frontmatter,
+            first_line=split.frontmatter_line,
+            max_bytes=config.max_frontmatter_bytes,
+            max_depth=config.max_nesting,
+        )
+        record = validate_record(
+            kind, doc, path=rel, stem=path.stem, body=split.body, body_line=split.body_line,
+            taxonomy=taxonomy, config=config, report=report,
+        )
+    except (SourceProblem, YamlProblem) as exc:
+        report.error(exc.line, "", exc.message)
+        record = None
+    except Exception as exc:  # last line of defence: one broken file must not end the run
+        report.error(1, "", f"could not be read ({type(exc).__name__}: {exc})")
+        record = None
+    return record, report.items
+
+
+def load_archive(config: ArchiveConfig) -> Archive:
+    """Every record that validates, and every problem in every file, in one pass."""
+    taxonomy, diagnostics = load_taxonomy(config.taxonomy_path, config.root)
+    archive = Archive(config=config, taxonomy=taxonomy, diagnostics=diagnostics)
+    folders: tuple[tuple[Kind, Path], ...] = (
+        ("postmortem", config.postmortems_path),
+        ("nearmiss", config.nearmisses_path),
+    )
+    for kind, folder in folders:
+        if not folder.is_dir():
+            archive.diagnostics.append(
+                Diagnostic(_relative(folder, config.root), 1, Severity.ERROR, "",
+                           "record folder does not exist")
+            )
+            continue
+        for path in record_files(folder):
+            record, found = read_record(kind, path, taxonomy, config)
+            archive.diagnostics.extend(found)
+            if isinstance(record, PostMortem):
+                archive.postmortems.append(record)
+            elif isinstance(record, NearMiss):
+                archive.nearmisses.append(record)
+    _check_across_records(archive)
+    archive.postmortems.sort(key=lambda r: (r.date, r.id), reverse=True)
+    archive.nearmisses.sort(key=lambda r: (r.date, r.id), reverse=True)
+    archive.diagnostics.sort(key=lambda d: (d.path, d.line, d.field, d.message))
+    return archive
+
+
+def _check_across_records(archive: Archive) -> None:
+    """Duplicate ids (URLs are lowercase, so case-insensitive) and dangling 'related' ids."""
+    seen: dict[str, AnyRecord] = {}
+    unique: list[AnyRecord] = []
+    for record in sorted(archive.records, key=lambda r: r.path):
+        key = record.id.lower()
+        if key in seen:
+            archive.diagnostics.append(
+                Diagnostic(record.path, record.lines.get("id", 1), Severity.ERROR, "id",
+                           f"id '{record.id}' is already used by {seen[key].path}; "
+                           "ids are never reused")
+            )
+            continue
+        seen[key] = record
+        unique.append(record)
+    archive.postmortems = [r for r in unique if isinstance(r, PostMortem)]
+    archive.nearmisses = [r for r in unique if isinstance(r, NearMiss)]
+    ids = [record.id for record in unique]
+    known = set(ids)
+    for record in unique:
+        for other in record.related:
+            if other not in known:
+                archive.diagnostics.append(
+                    Diagnostic(record.path, record.lines.get("related", 1), Severity.ERROR, "related",
+                               f"unknown record id '{other}'{did_you_mean(other, ids)}")
+                )

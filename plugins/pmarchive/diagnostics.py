@@ -1,0 +1,70 @@
+"""Located problems found in archive files, and how they are printed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One problem in one file: where it is, which field, and what to do about it."""
+
+    path: str
+    line: int
+    severity: Severity
+    field: str
+    message: str
+
+    def format_text(self) -> str:
+        field = f"{self.field}: " if self.field else ""
+        return f"{self.path}:{self.line}: {self.severity.value}: {field}{self.message}"
+
+    def format_github(self) -> str:
+        kind = "error" if self.severity is Severity.ERROR else "warning"
+        body = f"{self.field}: {self.message}" if self.field else self.message
+        return (
+            f"::{kind} file={_gh_property(self.path)},line={self.line},"
+            f"title={_gh_property(self.field or 'pmarchive')}::{_gh_data(body)}"
+        )
+
+
+def _gh_data(text: str) -> str:
+    # GitHub workflow commands: % CR LF must be escaped in the message part.
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_property(text: str) -> str:
+    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def errors(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    return [d for d in diagnostics if d.severity is Severity.ERROR]
+
+
+def warnings(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    return [d for d in diagnostics if d.severity is Severity.WARNING]
+
+
+class Reporter:
+    """Collects diagnostics for one file so checks can keep going after the first problem."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.items: list[Diagnostic] = []
+
+    def error(self, line: int, field: str, message: str) -> None:
+        self.items.append(Diagnostic(self.path, line, Severity.ERROR, field, message))
+
+    def warning(self, line: int, field: str, message: str) -> None:
+        self.items.append(Diagnostic(self.path, line, Severity.WARNING, field, message))
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity is Severity.ERROR for d in self.items)

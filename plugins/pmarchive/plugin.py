@@ -1,0 +1,124 @@
+"""The MkDocs plugin ``postmortems``: a thin adapter that feeds the core's output into a build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.livereload import LiveReloadServer
+from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.nav import Navigation, Section
+from mkdocs.structure.pages import Page
+
+from .archive import Archive, load_archive
+from .config import ArchiveConfig
+from .project import archive_config
+from .render import render_record_page, template_environment
+
+log = get_plugin_logger(__name__)
+
+MAX_ERRORS_SHOWN = 200
+
+
+class PostmortemsConfig(base.Config):
+    postmortems_dir = c.Type(str, default="postmortems")
+    """Folder of post-mortems, relative to mkdocs.yml."""
+    nearmisses_dir = c.Type(str, default="nearmisses")
+    """Folder of near-misses and weak signals, relative to mkdocs.yml."""
+    taxonomy_dir = c.Type(str, default="taxonomy")
+    """Folder of the taxonomy YAML files, relative to mkdocs.yml."""
+    postmortem_id_pattern = c.Type(str, default=r"INC-\d{4}-\d{2}-\d{2}-\d{3}")
+    """Regular expression every post-mortem id must match in full."""
+    nearmiss_id_pattern = c.Type(str, default=r"NM-\d{4}-\d{2}-\d{2}-\d{3}")
+    """Regular expression every near-miss id must match in full."""
+    extra_fields = c.ListOfItems(c.Type(str), default=[])
+    """Front-matter fields this organisation adds; any other unknown field is an error."""
+    max_frontmatter_bytes = c.Type(int, default=64 * 1024)
+    """Front-matter larger than this is refused before it is parsed."""
+    max_nesting = c.Type(int, default=32)
+    """Front-matter nested deeper than this is refused before it is parsed."""
+    today = c.Optional(c.Type(str))
+    """ISO date that 'in the future' is measured from (default: the build's day)."""
+
+
+class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
+    supports_multiple_instances = False
+
+    def __init__(self) -> None:
+        self.archive: Archive | None = None
+        self.core_config: ArchiveConfig | None = None
+        self.record_uris: set[str] = set()
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
+        root = Path(config.config_file_path).resolve().parent
+        self.core_config = archive_config(root, dict(self.config))
+        return config
+
+    def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:
+        assert self.core_config is not None
+        archive = load_archive(self.core_config)
+        self.archive = archive
+        for warning in archive.warnings:
+            log.warning(warning.format_text())
+        if archive.errors:
+            shown = [d.format_text() for d in archive.errors[:MAX_ERRORS_SHOWN]]
+            more = len(archive.errors) - len(shown)
+            tail = f"\n... and {more} more (run 'pmarchive check')" if more > 0 else ""
+            raise PluginError(
+                f"the archive has {len(archive.errors)} error(s):\n" + "\n".join(shown) + tail
+            )
+        custom_dir = config.theme.custom_dir
+        env = template_environment([Path(custom_dir)] if custom_dir else [])
+        by_id = archive.by_id()
+
+        def link(kind: str, key: str) -> str | None:
+            if kind == "records" and key in by_id:
+                return by_id[key].url
+            return None
+
+        self.record_uris = set()
+        for record in archive.records:
+            content = render_record_page(record, archive.taxonomy, env, link)
+            files.append(File.generated(config, record.src_uri, content=content))
+            self.record_uris.add(record.src_uri)
+        log.info(
+            "%d post-mortems and %d near-misses added",
+            len(archive.postmortems), len(archive.nearmisses),
+        )
+        return files
+
+    def on_nav(self, nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation:
+        # Records are reached through index pages and search; a nav entry per record would be
+        # rendered into every page and make the build quadratic.
+        nav.items = _without_records(nav.items, self.record_uris)
+        nav.pages = [page for page in nav.pages if page.file.src_uri not in self.record_uris]
+        return nav
+
+    def on_serve(self, server: LiveReloadServer, /, *, config: MkDocsConfig, builder: Any) -> None:
+        if self.core_config is None:
+            return
+        for folder in (
+            self.core_config.postmortems_path,
+            self.core_config.nearmisses_path,
+            self.core_config.taxonomy_path,
+        ):
+            if folder.is_dir():
+                server.watch(str(folder))
+
+
+def _without_records(items: list[Any], record_uris: set[str]) -> list[Any]:
+    kept: list[Any] = []
+    for item in items:
+        if isinstance(item, Page) and item.file.src_uri in record_uris:
+            continue
+        if isinstance(item, Section):
+            item.children = _without_records(item.children, record_uris)
+            if not item.children:
+                continue
+        kept.append(item)
+    return kept

@@ -1,0 +1,60 @@
+"""Read the archive's settings from mkdocs.yml without importing MkDocs (for the CLI)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .config import ArchiveConfig
+
+PLUGIN_NAME = "postmortems"
+
+
+class _LenientLoader(yaml.SafeLoader):
+    """mkdocs.yml may hold !ENV and !!python/name tags; we only need plain plugin options."""
+
+
+def _ignore_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> None:
+    return None
+
+
+_LenientLoader.add_multi_constructor("!", _ignore_tag)
+_LenientLoader.add_multi_constructor("tag:yaml.org,2002:python/", _ignore_tag)
+
+
+def plugin_options(config_file: Path) -> dict[str, Any]:
+    """The options given to the postmortems plugin in ``config_file`` ({} if absent)."""
+    if not config_file.is_file():
+        return {}
+    data = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_LenientLoader)  # noqa: S506
+    plugins = data.get("plugins", []) if isinstance(data, dict) else []
+    if isinstance(plugins, dict):
+        plugins = [{name: options} for name, options in plugins.items()]
+    for entry in plugins or []:
+        if isinstance(entry, dict) and PLUGIN_NAME in entry:
+            options = entry[PLUGIN_NAME]
+            return dict(options) if isinstance(options, dict) else {}
+    return {}
+
+
+def archive_config(root: Path, options: Mapping[str, Any]) -> ArchiveConfig:
+    """Build the core's config from plugin options (the same keys in mkdocs.yml and the CLI)."""
+    known = {
+        "postmortems_dir", "nearmisses_dir", "taxonomy_dir", "postmortem_id_pattern",
+        "nearmiss_id_pattern", "max_frontmatter_bytes", "max_nesting", "default_visibility",
+    }
+    kwargs: dict[str, Any] = {k: v for k, v in options.items() if k in known and v is not None}
+    extra_fields = options.get("extra_fields") or ()
+    today = options.get("today")
+    if isinstance(today, str):
+        today = dt.date.fromisoformat(today)
+    return ArchiveConfig(
+        root=root,
+        extra_fields=tuple(extra_fields),
+        today=today if isinstance(today, dt.date) else None,
+        **kwargs,
+    )

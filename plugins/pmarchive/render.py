@@ -1,0 +1,112 @@
+"""Render record pages (Markdown with an HTML header block) from validated records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from .records import AnyRecord, PostMortem
+from .taxonomy import Taxonomy
+
+PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
+
+LinkResolver = Callable[[str, str], "str | None"]
+"""(index kind, key) -> site-relative URL of that index page, or None when it has none."""
+
+
+def no_links(kind: str, key: str) -> str | None:
+    return None
+
+
+def template_environment(search_dirs: Sequence[Path] = ()) -> jinja2.Environment:
+    """Jinja with autoescape on: every front-matter value is text, never markup.
+
+    ``search_dirs`` (such as the site's ``overrides/``) come before the package's templates, so
+    ``overrides/pmarchive/record_header.html`` replaces the shipped header block.
+    """
+    loaders: list[jinja2.BaseLoader] = [
+        jinja2.FileSystemLoader([str(d) for d in search_dirs if d.is_dir()]),
+        jinja2.FileSystemLoader(str(PACKAGE_TEMPLATES)),
+    ]
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["duration"] = format_seconds
+    env.filters["money"] = format_money
+    env.filters["stamp"] = format_stamp
+    return env
+
+
+def format_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    total = round(seconds)
+    if total < 120:
+        return f"{total} s"
+    minutes = round(total / 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def format_money(amount: float | None) -> str:
+    if amount is None:
+        return ""
+    return f"${amount:,.0f}"
+
+
+def format_stamp(value: dt.datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else ""
+
+
+def _page_meta(record: AnyRecord) -> str:
+    # Material prints page.meta.title and .description into the page unescaped, so the values
+    # we hand it are already HTML-escaped text.
+    meta: dict[str, Any] = {
+        "title": html.escape(f"{record.id}: {record.title}", quote=True),
+        "pmarchive_record": record.id,
+    }
+    if record.summary:
+        meta["description"] = html.escape(record.summary, quote=True)
+    return yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=1_000_000)
+
+
+def render_record_page(
+    record: AnyRecord,
+    taxonomy: Taxonomy,
+    env: jinja2.Environment,
+    link: LinkResolver = no_links,
+) -> str:
+    """The whole Markdown source of a record's page: meta, header block, then the body."""
+    depth = record.url.count("/")
+    prefix = "../" * depth
+
+    def href(kind: str, key: str) -> str | None:
+        target = link(kind, key)
+        return prefix + target if target is not None else None
+
+    context: dict[str, Any] = {
+        "record": record,
+        "is_postmortem": isinstance(record, PostMortem),
+        "taxonomy": taxonomy,
+        "level": taxonomy.severity.get(record.sev) if isinstance(record, PostMortem) else None,
+        "href": href,
+    }
+    header = env.get_template("pmarchive/record_header.html").render(context)
+    # Blank lines would end Markdown's raw-HTML block early; the header is one block.
+    header = "\n".join(line for line in header.splitlines() if line.strip())
+    return f"---\n{_page_meta(record)}---\n\n{header}\n\n{record.body}"

@@ -1,0 +1,389 @@
+"""The curated vocabulary: cause classes, factors, severity ladder, teams, services, alerts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .diagnostics import Diagnostic, Reporter
+from .checks import check_entry
+from .fields import BOTH, FieldSpec
+from .source import SourceProblem, read_text
+from .suggest import allowed_list, did_you_mean
+from .yamlsafe import Located, YamlProblem, load_located
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+ALERT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_:.-]*")
+FIX_STATUSES = ("none", "proposed", "funded", "landed")
+ANALYSIS_LEVELS = ("full", "lightweight", "note")
+
+
+@dataclass(frozen=True)
+class CauseClass:
+    slug: str
+    title: str
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+    candidate_fix: str = ""
+    fix_status: str = "none"
+    fix_landed: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Factor:
+    slug: str
+    title: str
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SeverityCriteria:
+    """Objective entry criteria: meeting any one implies at least this level."""
+
+    customer_impact_pct: float | None = None
+    duration_min: float | None = None
+    revenue_impact_usd: float | None = None
+    data_loss: bool = False
+    security: bool = False
+
+
+@dataclass(frozen=True)
+class SeverityLevel:
+    level: int
+    name: str
+    description: str = ""
+    criteria: SeverityCriteria = field(default_factory=SeverityCriteria)
+    incident_commander: bool = False
+    comms: str = ""
+    analysis: str = "full"
+    due_business_days: int = 5
+
+    @property
+    def label(self) -> str:
+        return f"SEV-{self.level}"
+
+
+@dataclass(frozen=True)
+class Team:
+    slug: str
+    title: str
+    description: str = ""
+    contact: str = ""
+
+
+@dataclass(frozen=True)
+class Service:
+    slug: str
+    title: str
+    team: str = ""
+    tier: int | None = None
+
+
+@dataclass(frozen=True)
+class Alert:
+    name: str
+    summary: str = ""
+    runbook: str = ""
+    team: str = ""
+    classes: tuple[str, ...] = ()
+
+
+@dataclass
+class Taxonomy:
+    """Every controlled vocabulary, with the old names (aliases) that map to current ones."""
+
+    classes: dict[str, CauseClass] = field(default_factory=dict)
+    factors: dict[str, Factor] = field(default_factory=dict)
+    severity: dict[int, SeverityLevel] = field(default_factory=dict)
+    teams: dict[str, Team] = field(default_factory=dict)
+    services: dict[str, Service] = field(default_factory=dict)
+    alerts: dict[str, Alert] = field(default_factory=dict)
+
+    def names(self, vocabulary: str) -> list[str]:
+        return list(getattr(self, vocabulary))
+
+    def aliases(self, vocabulary: str) -> dict[str, str]:
+        """Old name -> current name, for the vocabularies that carry aliases."""
+        entries = getattr(self, vocabulary)
+        return {
+            alias: slug
+            for slug, entry in entries.items()
+            for alias in getattr(entry, "aliases", ())
+        }
+
+    def resolve(self, vocabulary: str, value: str) -> tuple[str | None, bool]:
+        """(current name, True if ``value`` was an alias); (None, False) if unknown."""
+        if value in getattr(self, vocabulary):
+            return value, False
+        current = self.aliases(vocabulary).get(value)
+        return (current, True) if current is not None else (None, False)
+
+
+def _spec(name: str, type_: Any, required: bool = False, choices: tuple[str, ...] = ()) -> FieldSpec:
+    return FieldSpec(name, type_, BOTH, BOTH if required else (), choices=choices)
+
+
+_SPECS: dict[str, dict[str, FieldSpec]] = {
+    "classes": {
+        s.name: s
+        for s in (
+            _spec("title", "str", True),
+            _spec("description", "str"),
+            _spec("aliases", "str_list"),
+            _spec("candidate_fix", "str"),
+            _spec("fix_status", "str", choices=FIX_STATUSES),
+            _spec("fix_landed", "date"),
+        )
+    },
+    "factors": {
+        s.name: s
+        for s in (_spec("title", "str", True), _spec("description", "str"), _spec("aliases", "str_list"))
+    },
+    "teams": {
+        s.name: s
+        for s in (_spec("title", "str", True), _spec("description", "str"), _spec("contact", "str"))
+    },
+    "services": {
+        s.name: s
+        for s in (_spec("title", "str", True), _spec("team", "str"), _spec("tier", "int"))
+    },
+    "alerts": {
+        s.name: s
+        for s in (
+            _spec("summary", "str"),
+            _spec("runbook", "str"),
+            _spec("team", "str"),
+            _spec("classes", "str_list"),
+        )
+    },
+    "levels": {
+        s.name: s
+        for s in (
+            _spec("level", "int", True),
+            _spec("name", "str", True),
+            _spec("description", "str"),
+            _spec("criteria", "items"),
+            _spec("incident_commander", "bool"),
+            _spec("comms", "str"),
+            _spec("analysis", "str", choices=ANALYSIS_LEVELS),
+            _spec("due_business_days", "int"),
+        )
+    },
+}
+_CRITERIA: dict[str, FieldSpec] = {
+    s.name: s
+    for s in (
+        _spec("customer_impact_pct", "number"),
+        _spec("duration_min", "number"),
+        _spec("revenue_impact_usd", "number"),
+        _spec("data_loss", "bool"),
+        _spec("security", "bool"),
+    )
+}
+
+# file name -> (top-level key, required)
+TAXONOMY_FILES: dict[str, tuple[str, bool]] = {
+    "classes.yml": ("classes", True),
+    "factors.yml": ("factors", False),
+    "severity.yml": ("levels", True),
+    "teams.yml": ("teams", False),
+    "services.yml": ("services", False),
+    "alerts.yml": ("alerts", False),
+}
+
+
+def _load_file(path: Path, rel: str, key: str, report: Reporter) -> tuple[Any, Located] | None:
+    try:
+        doc = load_located(read_text(path), first_line=1, max_bytes=4 * 1024 * 1024)
+    except (SourceProblem, YamlProblem) as exc:
+        report.error(exc.line, "", exc.message)
+        return None
+    for problem in doc.problems:
+        report.error(problem.line, problem.field, problem.message)
+    if not isinstance(doc.value, dict) or key not in doc.value:
+        report.error(1, key, f"expected a top-level '{key}:' entry")
+        return None
+    extra = [k for k in doc.value if k != key]
+    for k in extra:
+        report.error(doc.line_of((k,)), k, f"unknown top-level entry '{k}'; expected only '{key}'")
+    return doc.value[key], doc
+
+
+def load_taxonomy(folder: Path, display_root: Path | None = None) -> tuple[Taxonomy, list[Diagnostic]]:
+    """Read and check every taxonomy file; problems come back located, never raised."""
+    taxonomy = Taxonomy()
+    diagnostics: list[Diagnostic] = []
+    loaded: dict[str, tuple[Any, Located, Reporter]] = {}
+    for filename, (key, required) in TAXONOMY_FILES.items():
+        path = folder / filename
+        rel = _display(path, display_root)
+        report = Reporter(rel)
+        if not path.is_file():
+            if required:
+                report.error(1, "", f"taxonomy file is missing: {filename} with a '{key}:' entry")
+            diagnostics.extend(report.items)
+            continue
+        result = _load_file(path, rel, key, report)
+        if result is not None:
+            loaded[key] = (result[0], result[1], report)
+        else:
+            diagnostics.extend(report.items)
+
+    for key in ("classes", "factors", "teams", "services", "alerts"):
+        if key in loaded:
+            _read_named(key, *loaded[key], taxonomy)
+    if "levels" in loaded:
+        _read_levels(*loaded["levels"], taxonomy)
+    _cross_check(taxonomy, loaded)
+    for _, _, report in loaded.values():
+        diagnostics.extend(report.items)
+    return taxonomy, diagnostics
+
+
+def _display(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            pass
+    return path.as_posix()
+
+
+def _read_named(key: str, entries: Any, doc: Located, report: Reporter, tax: Taxonomy) -> None:
+    if entries is None:
+        return
+    if not isinstance(entries, dict):
+        report.error(doc.line_of((key,)), key, "expected a mapping from name to its fields")
+        return
+    pattern = ALERT_NAME if key == "alerts" else SLUG
+    target: dict[str, Any] = getattr(tax, key)
+    for name, entry in entries.items():
+        path = (key, name)
+        if not pattern.fullmatch(name):
+            shape = "letters, digits, _ : . -" if key == "alerts" else "lowercase words joined by '-'"
+            report.error(doc.line_of(path), key, f"'{name}' is not a valid name ({shape})")
+            continue
+        good = check_entry(entry, _SPECS[key], doc, path, report, f"{key}.{name}")
+        if key == "classes":
+            target[name] = CauseClass(
+                slug=name,
+                title=good.get("title", name),
+                description=good.get("description", ""),
+                aliases=tuple(good.get("aliases", ())),
+                candidate_fix=good.get("candidate_fix", ""),
+                fix_status=good.get("fix_status", "none"),
+                fix_landed=good.get("fix_landed"),
+            )
+        elif key == "factors":
+            target[name] = Factor(
+                name, good.get("title", name), good.get("description", ""),
+                tuple(good.get("aliases", ())),
+            )
+        elif key == "teams":
+            target[name] = Team(
+                name, good.get("title", name), good.get("description", ""), good.get("contact", "")
+            )
+        elif key == "services":
+            target[name] = Service(name, good.get("title", name), good.get("team", ""), good.get("tier"))
+        else:
+            target[name] = Alert(
+                name, good.get("summary", ""), good.get("runbook", ""), good.get("team", ""),
+                tuple(good.get("classes", ())),
+            )
+
+
+def _read_levels(entries: Any, doc: Located, report: Reporter, tax: Taxonomy) -> None:
+    if not isinstance(entries, list):
+        report.error(doc.line_of(("levels",)), "levels", "expected a list of severity levels")
+        return
+    for index, entry in enumerate(entries):
+        path = ("levels", index)
+        good = check_entry(entry, _SPECS["levels"], doc, path, report, f"levels[{index}]")
+        if "level" not in good or "name" not in good:
+            continue
+        criteria_raw = good.get("criteria") or {}
+        criteria = check_entry(
+            criteria_raw, _CRITERIA, doc, (*path, "criteria"), report, f"levels[{index}].criteria"
+        )
+        level = SeverityLevel(
+            level=good["level"],
+            name=good["name"],
+            description=good.get("description", ""),
+            criteria=SeverityCriteria(**criteria),
+            incident_commander=good.get("incident_commander", False),
+            comms=good.get("comms", ""),
+            analysis=good.get("analysis", "full"),
+            due_business_days=good.get("due_business_days", 5),
+        )
+        if level.level in tax.severity:
+            report.error(doc.line_of(path), "level", f"level {level.level} is defined twice")
+            continue
+        tax.severity[level.level] = level
+
+
+def _cross_check(tax: Taxonomy, loaded: dict[str, tuple[Any, Located, Reporter]]) -> None:
+    """References between taxonomy files, alias clashes and fix dates."""
+    if "classes" in loaded:
+        _, doc, report = loaded["classes"]
+        for slug, cls in tax.classes.items():
+            line = doc.line_of(("classes", slug))
+            if cls.fix_landed is not None and cls.fix_status != "landed":
+                report.error(
+                    doc.line_of(("classes", slug, "fix_landed")),
+                    f"classes.{slug}.fix_landed",
+                    f"fix_landed is set but fix_status is '{cls.fix_status}'; "
+                    "set fix_status: landed or remove the date",
+                )
+            if cls.fix_status == "landed" and cls.fix_landed is None:
+                report.error(line, f"classes.{slug}.fix_landed",
+                             "fix_status is 'landed' but fix_landed (the date it landed) is missing")
+    for key in ("classes", "factors"):
+        if key not in loaded:
+            continue
+        _, doc, report = loaded[key]
+        seen: dict[str, str] = {}
+        for slug, entry in getattr(tax, key).items():
+            for alias in entry.aliases:
+                line = doc.line_of((key, slug, "aliases"))
+                if alias in getattr(tax, key):
+                    report.error(line, f"{key}.{slug}.aliases",
+                                 f"alias '{alias}' is also a current name")
+                elif alias in seen:
+                    report.error(line, f"{key}.{slug}.aliases",
+                                 f"alias '{alias}' already belongs to '{seen[alias]}'")
+                seen[alias] = slug
+    if "services" in loaded:
+        _, doc, report = loaded["services"]
+        for slug, service in tax.services.items():
+            if service.team:
+                _check_ref(service.team, tax.teams, doc, ("services", slug, "team"), report,
+                           f"services.{slug}.team", "team")
+    if "alerts" in loaded:
+        _, doc, report = loaded["alerts"]
+        for name, alert in tax.alerts.items():
+            if alert.team:
+                _check_ref(alert.team, tax.teams, doc, ("alerts", name, "team"), report,
+                           f"alerts.{name}.team", "team")
+            for cls in alert.classes:
+                current, was_alias = tax.resolve("classes", cls)
+                line = doc.line_of(("alerts", name, "classes"))
+                if current is None:
+                    report.error(line, f"alerts.{name}.classes",
+                                 f"unknown cause class '{cls}'{did_you_mean(cls, tax.classes)}")
+                elif was_alias:
+                    report.warning(line, f"alerts.{name}.classes",
+                                   f"'{cls}' is an old name of cause class '{current}'; "
+                                   f"write '{current}'")
+
+
+def _check_ref(value: str, pool: Iterable[str], doc: Located, path: tuple[str | int, ...],
+               report: Reporter, label: str, what: str) -> None:
+    names = list(pool)
+    if value not in names:
+        report.error(doc.line_of(path), label,
+                     f"unknown {what} '{value}'{did_you_mean(value, names)}")
