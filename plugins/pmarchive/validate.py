@@ -88,6 +88,9 @@ def validate_record(
         if kind in spec.required and name not in meta:
             report.error(fence_line, name, f"required field '{name}' is missing{_hint(spec)}")
 
+    if "cause_class" in values and not values["cause_class"]:
+        report.error(doc.line_of(("cause_class",)), "cause_class",
+                     "needs at least one cause class from taxonomy/classes.yml")
     for name, spec in specs.items():
         if spec.vocabulary and name in values:
             values[name] = _resolve_vocabulary(spec, values[name], doc, taxonomy, report)
@@ -100,9 +103,6 @@ def validate_record(
         if "action_items" in meta:
             values["action_items"] = _action_items(meta["action_items"], doc, config, report)
         _check_item_counts(values, doc, report)
-    if "cause_class" in values and not values["cause_class"]:
-        report.error(doc.line_of(("cause_class",)), "cause_class",
-                     "needs at least one cause class from taxonomy/classes.yml")
 
     if report.has_errors:
         return None
@@ -207,6 +207,7 @@ def _check_dates(
         report.error(doc.line_of(("date",)), "date",
                      f"{date.isoformat()} is in the future (today is {today.isoformat()})")
         values.pop("date")
+        date = None
     present = [(name, values[name]) for name in TIMESTAMPS if name in values]
     for name, stamp in present:
         if stamp.date() > today:

@@ -1,0 +1,37 @@
+"""Build a tiny MkDocs site around an archive in tmp_path, as mkdocstrings' tests do."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+
+from .conftest import write
+
+MKDOCS_YML = """\
+site_name: Tiny archive
+theme:
+  name: material
+  font: false
+plugins:
+  - postmortems:
+      today: "2026-11-24"
+nav:
+  - Home: index.md
+"""
+
+
+def build_site(root: Path, mkdocs_yml: str = MKDOCS_YML, strict: bool = True) -> Path:
+    """Write mkdocs.yml and docs/index.md (if missing) into ``root`` and build; the site dir."""
+    write(root, "mkdocs.yml", textwrap.dedent(mkdocs_yml))
+    if not (root / "docs" / "index.md").exists():
+        write(root, "docs/index.md", "# Tiny archive\n\nHello.\n")
+    config = load_config(str(root / "mkdocs.yml"), strict=strict)
+    config.plugins.on_startup(command="build", dirty=False)
+    try:
+        build(config)
+    finally:
+        config.plugins.on_shutdown()
+    return Path(config.site_dir)

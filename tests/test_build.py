@@ -1,0 +1,121 @@
+"""Build a tiny archive with the plugin and assert on the produced HTML."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from mkdocs.exceptions import Abort
+
+from .conftest import BASE_NM, BASE_PM, front_matter, write
+from .sites import build_site
+
+PM_PATH = "postmortems/INC-2026-05-29-001.md"
+NM_PATH = "nearmisses/NM-2026-06-02-001.md"
+
+
+def header_field(html: str, name: str) -> str:
+    match = re.search(rf'<(\w+)[^>]*data-field="{name}"[^>]*>(.*?)</\1>', html, re.S)
+    assert match, f"no {name} in the header block"
+    return " ".join(re.sub(r"<[^>]+>", " ", match.group(2)).split())
+
+
+@pytest.fixture
+def built(archive_root: Path) -> Path:
+    write(archive_root, PM_PATH, front_matter(
+        BASE_PM, revenue_impact_usd="8400", priority="P2",
+        action_items="[{id: AI-1, title: Coalesce requests, owner: pricing, due: 2026-06-30, "
+                     "status: open, kind: prevent}]",
+    ))
+    write(archive_root, NM_PATH, front_matter(BASE_NM, where_blind="Nothing watched scope"))
+    return build_site(archive_root)
+
+
+def test_record_pages_have_stable_lowercase_urls(built: Path) -> None:
+    assert (built / "postmortems/inc-2026-05-29-001/index.html").is_file()
+    assert (built / "nearmisses/nm-2026-06-02-001/index.html").is_file()
+
+
+def test_header_block_shows_front_matter_values(built: Path) -> None:
+    html = (built / "postmortems/inc-2026-05-29-001/index.html").read_text()
+    assert header_field(html, "sev") == "SEV-2 · Major"
+    assert header_field(html, "status") == "final"
+    assert header_field(html, "date") == "2026-05-29"
+    assert header_field(html, "started_at") == "2026-05-29 14:05 UTC"
+    assert header_field(html, "duration_min") == "6 min"
+    assert header_field(html, "mttd_seconds") == "60 s"
+    assert header_field(html, "mttr_seconds") == "7 min"
+    assert header_field(html, "customer_impact_pct") == "12% of customers"
+    assert header_field(html, "revenue_impact_usd") == "$8,400"
+    assert header_field(html, "cause_class") == "cache-stampede"
+    assert header_field(html, "teams") == "checkout pricing"
+    assert header_field(html, "alerts") == "HighErrorRate"
+    assert "Coalesce requests" in html and "Action items: 1 open, 0 done" in html
+    assert "Pricing cache flush; checkout callers stampeded" in html  # the body follows
+
+
+def test_nearmiss_header(built: Path) -> None:
+    html = (built / "nearmisses/nm-2026-06-02-001/index.html").read_text()
+    assert header_field(html, "kind") == "near-miss"
+    assert header_field(html, "caught_by") == "caught by person"
+    assert header_field(html, "where_blind") == "Nothing watched scope"
+
+
+def test_records_are_not_in_the_navigation(built: Path) -> None:
+    home = (built / "index.html").read_text()
+    nav = home[home.index('<nav class="md-nav md-nav--primary"'):]
+    nav = nav[: nav.index("</nav>")]
+    assert "inc-2026-05-29-001" not in nav and "nm-2026-06-02-001" not in nav
+
+
+def test_nothing_is_written_into_docs_dir(built: Path, archive_root: Path) -> None:
+    assert sorted(p.name for p in (archive_root / "docs").rglob("*")) == ["index.md"]
+
+
+@pytest.mark.parametrize(
+    "title",
+    ['</title><script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "<b>bold</b> & co"],
+)
+def test_values_reaching_html_are_escaped(archive_root: Path, title: str) -> None:
+    quoted = "'" + title.replace("'", "''") + "'"
+    write(archive_root, PM_PATH, front_matter(BASE_PM, title=quoted, summary=quoted))
+    site = build_site(archive_root)
+    html = (site / "postmortems/inc-2026-05-29-001/index.html").read_text()
+    for raw in ("<script>alert(1)", "<img src=x", "<b>bold</b>"):
+        assert raw not in html
+    assert "&lt;" in html
+
+
+def test_errors_fail_the_build_with_every_problem(
+    archive_root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write(archive_root, PM_PATH, front_matter(BASE_PM, cause_class="[cache-stampeed]"))
+    write(archive_root, NM_PATH, front_matter(BASE_NM, caught_by="lcuk"))
+    with pytest.raises(Abort):
+        build_site(archive_root)
+    message = caplog.text
+    assert "the archive has 2 error(s)" in message
+    assert "did you mean 'cache-stampede'?" in message
+    assert "did you mean 'luck'?" in message
+
+
+def test_warnings_fail_a_strict_build(archive_root: Path) -> None:
+    write(archive_root, PM_PATH, front_matter(BASE_PM, cause_class="[thundering-herd]"))
+    with pytest.raises(Abort):
+        build_site(archive_root, strict=True)
+    site = build_site(archive_root, strict=False)
+    assert (site / "postmortems/inc-2026-05-29-001/index.html").is_file()
+
+
+def test_header_template_can_be_overridden(archive_root: Path) -> None:
+    write(archive_root, PM_PATH, front_matter(BASE_PM))
+    write(archive_root, "overrides/pmarchive/record_header.html",
+          '<div class="custom-header">{{ record.id }} / {{ record.title }}</div>\n')
+    yml = (
+        "site_name: T\ntheme:\n  name: material\n  font: false\n  custom_dir: overrides\n"
+        "plugins:\n  - postmortems:\n      today: '2026-11-24'\nnav:\n  - index.md\n"
+    )
+    site = build_site(archive_root, yml)
+    html = (site / "postmortems/inc-2026-05-29-001/index.html").read_text()
+    assert '<div class="custom-header">INC-2026-05-29-001 / Checkout errors' in html
