@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from pmarchive.config import ArchiveConfig
 
 TODAY = dt.date(2026, 11, 24)

@@ -23,11 +23,17 @@ def header_field(html: str, name: str) -> str:
 
 @pytest.fixture
 def built(archive_root: Path) -> Path:
-    write(archive_root, PM_PATH, front_matter(
-        BASE_PM, revenue_impact_usd="8400", priority="P2",
-        action_items="[{id: AI-1, title: Coalesce requests, owner: pricing, due: 2026-06-30, "
-                     "status: open, kind: prevent}]",
-    ))
+    write(
+        archive_root,
+        PM_PATH,
+        front_matter(
+            BASE_PM,
+            revenue_impact_usd="8400",
+            priority="P2",
+            action_items="[{id: AI-1, title: Coalesce requests, owner: pricing, due: 2026-06-30, "
+            "status: open, kind: prevent}]",
+        ),
+    )
     write(archive_root, NM_PATH, front_matter(BASE_NM, where_blind="Nothing watched scope"))
     return build_site(archive_root)
 
@@ -64,7 +70,7 @@ def test_nearmiss_header(built: Path) -> None:
 
 def test_records_are_not_in_the_navigation(built: Path) -> None:
     home = (built / "index.html").read_text()
-    nav = home[home.index('<nav class="md-nav md-nav--primary"'):]
+    nav = home[home.index('<nav class="md-nav md-nav--primary"') :]
     nav = nav[: nav.index("</nav>")]
     assert "inc-2026-05-29-001" not in nav and "nm-2026-06-02-001" not in nav
 
@@ -75,7 +81,7 @@ def test_nothing_is_written_into_docs_dir(built: Path, archive_root: Path) -> No
 
 @pytest.mark.parametrize(
     "title",
-    ['</title><script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "<b>bold</b> & co"],
+    ["</title><script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "<b>bold</b> & co"],
 )
 def test_values_reaching_html_are_escaped(archive_root: Path, title: str) -> None:
     quoted = "'" + title.replace("'", "''") + "'"
@@ -110,8 +116,11 @@ def test_warnings_fail_a_strict_build(archive_root: Path) -> None:
 
 def test_header_template_can_be_overridden(archive_root: Path) -> None:
     write(archive_root, PM_PATH, front_matter(BASE_PM))
-    write(archive_root, "overrides/pmarchive/record_header.html",
-          '<div class="custom-header">{{ record.id }} / {{ record.title }}</div>\n')
+    write(
+        archive_root,
+        "overrides/pmarchive/record_header.html",
+        '<div class="custom-header">{{ record.id }} / {{ record.title }}</div>\n',
+    )
     yml = (
         "site_name: T\ntheme:\n  name: material\n  font: false\n  custom_dir: overrides\n"
         "plugins:\n  - postmortems:\n      today: '2026-11-24'\nnav:\n  - index.md\n"

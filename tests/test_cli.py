@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from pmarchive.cli import main
 
 from .conftest import BASE_PM, front_matter, write
@@ -43,14 +42,13 @@ def test_errors_exit_one_with_located_lines(archive_root: Path) -> None:
     [(("--format", "github"), {"GITHUB_ACTIONS": ""}), ((), {"GITHUB_ACTIONS": "true"})],
     ids=["flag", "environment"],
 )
-def test_github_annotations(archive_root: Path, args: tuple[str, ...],
-                            env: dict[str, str]) -> None:
+def test_github_annotations(archive_root: Path, args: tuple[str, ...], env: dict[str, str]) -> None:
     write(archive_root, P, front_matter(BASE_PM, cause_class="[cache-stampeed]"))
     code, out, _ = run("check", *args, str(archive_root), env=env)
     assert code == 1
     assert out.strip() == (
-        f"::error file={P},line=11,title=cause_class::cause_class: unknown cause class 'cache-stampeed'; "
-        "did you mean 'cache-stampede'?"
+        f"::error file={P},line=11,title=cause_class::cause_class: unknown cause class "
+        "'cache-stampeed'; did you mean 'cache-stampede'?"
     )
 
 
@@ -71,10 +69,13 @@ def test_usage_errors_exit_two(args: tuple[str, ...]) -> None:
 
 def test_plugin_options_are_read_from_mkdocs_yml(archive_root: Path) -> None:
     write(archive_root, P, front_matter(BASE_PM, jira="OPS-1"))
-    write(archive_root, "mkdocs.yml",
-          "site_name: x\nmarkdown_extensions:\n  - pymdownx.emoji:\n"
-          "      emoji_index: !!python/name:material.extensions.emoji.twemoji\n"
-          "plugins:\n  - postmortems:\n      extra_fields: [jira]\n")
+    write(
+        archive_root,
+        "mkdocs.yml",
+        "site_name: x\nmarkdown_extensions:\n  - pymdownx.emoji:\n"
+        "      emoji_index: !!python/name:material.extensions.emoji.twemoji\n"
+        "plugins:\n  - postmortems:\n      extra_fields: [jira]\n",
+    )
     assert run("check", str(archive_root))[0] == 0
 
 

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from pmarchive.archive import load_archive
 from pmarchive.config import ArchiveConfig
 from pmarchive.records import NearMiss, PostMortem
@@ -28,8 +27,10 @@ PM_CASES: list[tuple[str, dict[str, str | None], list[str]]] = [
     (
         "misspelt cause class",
         {"cause_class": "[cache-stampeed]"},
-        [f"{P}:11: error: cause_class: unknown cause class 'cache-stampeed'; "
-         "did you mean 'cache-stampede'?"],
+        [
+            f"{P}:11: error: cause_class: unknown cause class 'cache-stampeed'; "
+            "did you mean 'cache-stampede'?"
+        ],
     ),
     (
         "misspelt field name",
@@ -44,14 +45,18 @@ PM_CASES: list[tuple[str, dict[str, str | None], list[str]]] = [
     (
         "alias of a class",
         {"cause_class": "[thundering-herd]"},
-        [f"{P}:11: warning: cause_class: 'thundering-herd' is an old name of cause class "
-         "'cache-stampede'; write 'cache-stampede'"],
+        [
+            f"{P}:11: warning: cause_class: 'thundering-herd' is an old name of cause class "
+            "'cache-stampede'; write 'cache-stampede'"
+        ],
     ),
     (
         "alias misspelt points at the current name",
         {"contributing_factors": "[no-dedupe]"},
-        [f"{P}:16: error: contributing_factors: unknown contributing factor 'no-dedupe'; "
-         "did you mean 'no-coalescing'?"],
+        [
+            f"{P}:16: error: contributing_factors: unknown contributing factor 'no-dedupe'; "
+            "did you mean 'no-coalescing'?"
+        ],
     ),
     (
         "unknown team without a close match lists the known ones",
@@ -66,8 +71,10 @@ PM_CASES: list[tuple[str, dict[str, str | None], list[str]]] = [
     (
         "sev outside the ladder",
         {"sev": "7"},
-        [f"{P}:5: error: sev: SEV 7 is not on the severity ladder (levels: 1, 2, 3); "
-         "did you mean 3?"],
+        [
+            f"{P}:5: error: sev: SEV 7 is not on the severity ladder (levels: 1, 2, 3); "
+            "did you mean 3?"
+        ],
     ),
     (
         "impossible date",
@@ -82,14 +89,18 @@ PM_CASES: list[tuple[str, dict[str, str | None], list[str]]] = [
     (
         "resolved before mitigated",
         {"resolved_at": "2026-05-29T14:00:00Z"},
-        [f"{P}:10: error: resolved_at: resolved_at 2026-05-29T14:00:00Z is before mitigated_at "
-         "2026-05-29T14:11:00Z; the order is started <= detected <= mitigated <= resolved"],
+        [
+            f"{P}:10: error: resolved_at: resolved_at 2026-05-29T14:00:00Z is before mitigated_at "
+            "2026-05-29T14:11:00Z; the order is started <= detected <= mitigated <= resolved"
+        ],
     ),
     (
         "timestamp without a zone",
         {"started_at": "2026-05-29T14:05:00"},
-        [f"{P}:7: error: started_at: timestamp '2026-05-29T14:05:00' has no time zone; "
-         "add Z for UTC or an offset such as +02:00"],
+        [
+            f"{P}:7: error: started_at: timestamp '2026-05-29T14:05:00' has no time zone; "
+            "add Z for UTC or an offset such as +02:00"
+        ],
     ),
     (
         "id pattern and file name",
@@ -114,50 +125,66 @@ PM_CASES: list[tuple[str, dict[str, str | None], list[str]]] = [
     (
         "near-miss field on a post-mortem",
         {"caught_by": "luck"},
-        [f"{P}:16: error: caught_by: 'caught_by' is a near-miss field; a post-mortem does not "
-         "carry it (is the file in the wrong folder?)"],
+        [
+            f"{P}:16: error: caught_by: 'caught_by' is a near-miss field; a post-mortem does not "
+            "carry it (is the file in the wrong folder?)"
+        ],
     ),
     (
         "yes/no read as a boolean",
         {"title": "no"},
-        [f'{P}:3: error: title: expected text; YAML reads the unquoted no as boolean false: '
-         'quote it: "no"'],
+        [
+            f"{P}:3: error: title: expected text; YAML reads the unquoted no as boolean false: "
+            'quote it: "no"'
+        ],
     ),
     (
         "octal read as a number",
         {"priority": "0755"},
-        [f'{P}:16: error: priority: expected text; YAML reads the unquoted 0755 as the integer '
-         '493: quote it: "0755"'],
+        [
+            f"{P}:16: error: priority: expected text; YAML reads the unquoted 0755 as the integer "
+            '493: quote it: "0755"'
+        ],
     ),
     (
         "base-60 read as a number",
         {"mttd_seconds": "1:20"},
-        [f"{P}:16: error: mttd_seconds: YAML 1.1 reads 1:20 as a base-60 number (80); "
-         "write the number itself, or quote it if it is text"],
+        [
+            f"{P}:16: error: mttd_seconds: YAML 1.1 reads 1:20 as a base-60 number (80); "
+            "write the number itself, or quote it if it is text"
+        ],
     ),
     (
         "explicit duration disagrees with the timestamps",
         {"duration_min": "10"},
-        [f"{P}:16: error: duration_min: duration_min is 10 but mitigated_at - started_at is 6 "
-         "minutes; fix the number or the timestamps (or drop duration_min: it is derived)"],
+        [
+            f"{P}:16: error: duration_min: duration_min is 10 but mitigated_at - started_at is 6 "
+            "minutes; fix the number or the timestamps (or drop duration_min: it is derived)"
+        ],
     ),
     (
         "anchor refused",
         {"summary": "&s hello"},
-        [f"{P}:16: error: YAML anchor '&s' is not allowed in front-matter; "
-         "write values out in full"],
+        [
+            f"{P}:16: error: YAML anchor '&s' is not allowed in front-matter; "
+            "write values out in full"
+        ],
     ),
     (
         "language tag refused",
         {"summary": "!!python/object:os.system x"},
-        [f"{P}:16: error: YAML tag '!!python/object:os.system' is not allowed; "
-         "front-matter holds plain data only"],
+        [
+            f"{P}:16: error: YAML tag '!!python/object:os.system' is not allowed; "
+            "front-matter holds plain data only"
+        ],
     ),
     (
         "missing required field names the choices",
         {"status": None},
-        [f"{P}:1: error: status: required field 'status' is missing "
-         "(one of 'draft', 'final', 'review')"],
+        [
+            f"{P}:1: error: status: required field 'status' is missing "
+            "(one of 'draft', 'final', 'review')"
+        ],
     ),
     (
         "action item with a misspelt key and kind",
@@ -175,20 +202,25 @@ PM_CASES: list[tuple[str, dict[str, str | None], list[str]]] = [
             "action_items": "[{id: AI-1, title: Coalesce, status: open, kind: prevent}]",
             "action_items_open": "3",
         },
-        [f"{P}:17: error: action_items_open: action_items_open is 3 but the action_items list "
-         "has 1; drop the count (it is derived from the list) or fix it"],
+        [
+            f"{P}:17: error: action_items_open: action_items_open is 3 but the action_items list "
+            "has 1; drop the count (it is derived from the list) or fix it"
+        ],
     ),
     (
         "unclosed flow sequence is a YAML error on its own line",
         {"teams": "[checkout, pricing"},
-        [f"{P}:15: error: invalid YAML: expected ',' or ']', but got ':' "
-         "(while parsing a flow sequence)"],
+        [
+            f"{P}:15: error: invalid YAML: expected ',' or ']', but got ':' "
+            "(while parsing a flow sequence)"
+        ],
     ),
 ]
 
 
-@pytest.mark.parametrize(("changes", "expected"), [c[1:] for c in PM_CASES],
-                         ids=[c[0] for c in PM_CASES])
+@pytest.mark.parametrize(
+    ("changes", "expected"), [c[1:] for c in PM_CASES], ids=[c[0] for c in PM_CASES]
+)
 def test_postmortem_cases(
     archive_root: Path, make_config: MAKE, changes: dict[str, str | None], expected: list[str]
 ) -> None:
@@ -210,20 +242,25 @@ NM_CASES: list[tuple[str, dict[str, str | None], list[str]]] = [
     (
         "post-mortem field on a near-miss",
         {"sev": "2"},
-        [f"{N}:9: error: sev: 'sev' is a post-mortem field; a near-miss does not carry it "
-         "(is the file in the wrong folder?)"],
+        [
+            f"{N}:9: error: sev: 'sev' is a post-mortem field; a near-miss does not carry it "
+            "(is the file in the wrong folder?)"
+        ],
     ),
     (
         "caught_by outside its choices",
         {"caught_by": "lcuk"},
-        [f"{N}:6: error: caught_by: 'lcuk' is not one of 'defense', 'luck', 'person'; "
-         "did you mean 'luck'?"],
+        [
+            f"{N}:6: error: caught_by: 'lcuk' is not one of 'defense', 'luck', 'person'; "
+            "did you mean 'luck'?"
+        ],
     ),
 ]
 
 
-@pytest.mark.parametrize(("changes", "expected"), [c[1:] for c in NM_CASES],
-                         ids=[c[0] for c in NM_CASES])
+@pytest.mark.parametrize(
+    ("changes", "expected"), [c[1:] for c in NM_CASES], ids=[c[0] for c in NM_CASES]
+)
 def test_nearmiss_cases(
     archive_root: Path, make_config: MAKE, changes: dict[str, str | None], expected: list[str]
 ) -> None:
@@ -246,8 +283,10 @@ FILE_CASES: list[tuple[str, bytes, list[str]]] = [
     (
         "no front-matter",
         b"# Checkout errors\n\nText.\n",
-        [f"{P}:1: error: missing front-matter: the file must start with a '---' line "
-         "(found '# Checkout errors')"],
+        [
+            f"{P}:1: error: missing front-matter: the file must start with a '---' line "
+            "(found '# Checkout errors')"
+        ],
     ),
     (
         "front-matter never closed",
@@ -267,8 +306,9 @@ FILE_CASES: list[tuple[str, bytes, list[str]]] = [
 ]
 
 
-@pytest.mark.parametrize(("data", "expected"), [c[1:] for c in FILE_CASES],
-                         ids=[c[0] for c in FILE_CASES])
+@pytest.mark.parametrize(
+    ("data", "expected"), [c[1:] for c in FILE_CASES], ids=[c[0] for c in FILE_CASES]
+)
 def test_file_level_cases(
     archive_root: Path, make_config: MAKE, data: bytes, expected: list[str]
 ) -> None:
@@ -295,9 +335,20 @@ def test_every_broken_file_is_reported_in_one_run(archive_root: Path, make_confi
     }
     for stem, changes in broken.items():
         day = stem[4:14]
-        write(archive_root, f"postmortems/{stem}.md", front_matter(
-            BASE_PM, id=stem, date=day, started_at=None, detected_at=None, mitigated_at=None,
-            resolved_at=None, **changes))
+        write(
+            archive_root,
+            f"postmortems/{stem}.md",
+            front_matter(
+                BASE_PM,
+                id=stem,
+                date=day,
+                started_at=None,
+                detected_at=None,
+                mitigated_at=None,
+                resolved_at=None,
+                **changes,
+            ),
+        )
     write(archive_root, N, front_matter(BASE_NM, kind="nearmiss"))
     found = load_archive(make_config(archive_root)).errors
     assert sorted({d.path for d in found}) == sorted(

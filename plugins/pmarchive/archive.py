@@ -70,8 +70,15 @@ def read_record(
             max_depth=config.max_nesting,
         )
         record = validate_record(
-            kind, doc, path=rel, stem=path.stem, body=split.body, body_line=split.body_line,
-            taxonomy=taxonomy, config=config, report=report,
+            kind,
+            doc,
+            path=rel,
+            stem=path.stem,
+            body=split.body,
+            body_line=split.body_line,
+            taxonomy=taxonomy,
+            config=config,
+            report=report,
         )
     except (SourceProblem, YamlProblem) as exc:
         report.error(exc.line, "", exc.message)
@@ -93,8 +100,13 @@ def load_archive(config: ArchiveConfig) -> Archive:
     for kind, folder in folders:
         if not folder.is_dir():
             archive.diagnostics.append(
-                Diagnostic(_relative(folder, config.root), 1, Severity.ERROR, "",
-                           "record folder does not exist")
+                Diagnostic(
+                    _relative(folder, config.root),
+                    1,
+                    Severity.ERROR,
+                    "",
+                    "record folder does not exist",
+                )
             )
             continue
         for path in record_files(folder):
@@ -119,9 +131,13 @@ def _check_across_records(archive: Archive) -> None:
         key = record.id.lower()
         if key in seen:
             archive.diagnostics.append(
-                Diagnostic(record.path, record.lines.get("id", 1), Severity.ERROR, "id",
-                           f"id '{record.id}' is already used by {seen[key].path}; "
-                           "ids are never reused")
+                Diagnostic(
+                    record.path,
+                    record.lines.get("id", 1),
+                    Severity.ERROR,
+                    "id",
+                    f"id '{record.id}' is already used by {seen[key].path}; ids are never reused",
+                )
             )
             continue
         seen[key] = record
@@ -134,6 +150,11 @@ def _check_across_records(archive: Archive) -> None:
         for other in record.related:
             if other not in known:
                 archive.diagnostics.append(
-                    Diagnostic(record.path, record.lines.get("related", 1), Severity.ERROR, "related",
-                               f"unknown record id '{other}'{did_you_mean(other, ids)}")
+                    Diagnostic(
+                        record.path,
+                        record.lines.get("related", 1),
+                        Severity.ERROR,
+                        "related",
+                        f"unknown record id '{other}'{did_you_mean(other, ids)}",
+                    )
                 )

@@ -31,8 +31,7 @@ def check_entry(
             report.error(
                 key_line,
                 f"{label}.{key}",
-                f"unknown field '{key}'{did_you_mean(key, specs)} "
-                f"(allowed: {allowed_list(specs)})",
+                f"unknown field '{key}'{did_you_mean(key, specs)} (allowed: {allowed_list(specs)})",
             )
             continue
         checked = check_value(spec, value, doc, (*path, key), report, f"{label}.{key}")

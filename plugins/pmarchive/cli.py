@@ -21,15 +21,23 @@ def main() -> None:
 
 @main.command()
 @click.argument(
-    "root", required=False, default=".",
+    "root",
+    required=False,
+    default=".",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
 )
 @click.option(
-    "-f", "--config-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    "-f",
+    "--config-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
     help="mkdocs.yml holding the plugin's options (default: ROOT/mkdocs.yml).",
 )
 @click.option(
-    "--format", "output_format", type=click.Choice(["text", "github"]), default=None,
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "github"]),
+    default=None,
     help="Output format; github prints workflow annotations (default when GITHUB_ACTIONS=true).",
 )
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")

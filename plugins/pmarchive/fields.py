@@ -38,29 +38,59 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("title", "str", BOTH, BOTH, help="One-line title"),
     FieldSpec("date", "date", BOTH, BOTH, help="Day it happened (YYYY-MM-DD)"),
     FieldSpec("summary", "str", BOTH, help="One or two sentences for listings and search"),
-    FieldSpec("cause_class", "str_list", BOTH, BOTH, vocabulary="classes",
-              help="Cause classes from taxonomy/classes.yml; at least one"),
-    FieldSpec("contributing_factors", "str_list", BOTH, vocabulary="factors",
-              help="Contributing factors from taxonomy/factors.yml"),
+    FieldSpec(
+        "cause_class",
+        "str_list",
+        BOTH,
+        BOTH,
+        vocabulary="classes",
+        help="Cause classes from taxonomy/classes.yml; at least one",
+    ),
+    FieldSpec(
+        "contributing_factors",
+        "str_list",
+        BOTH,
+        vocabulary="factors",
+        help="Contributing factors from taxonomy/factors.yml",
+    ),
     FieldSpec("teams", "str_list", BOTH, vocabulary="teams", help="Teams from taxonomy/teams.yml"),
-    FieldSpec("services", "str_list", BOTH, vocabulary="services",
-              help="Services from taxonomy/services.yml"),
-    FieldSpec("alerts", "str_list", BOTH, vocabulary="alerts",
-              help="Alerts that fired, from taxonomy/alerts.yml"),
+    FieldSpec(
+        "services",
+        "str_list",
+        BOTH,
+        vocabulary="services",
+        help="Services from taxonomy/services.yml",
+    ),
+    FieldSpec(
+        "alerts",
+        "str_list",
+        BOTH,
+        vocabulary="alerts",
+        help="Alerts that fired, from taxonomy/alerts.yml",
+    ),
     FieldSpec("related", "str_list", BOTH, help="Ids of related records"),
-    FieldSpec("visibility", "str", BOTH, choices=("public", "internal", "restricted"),
-              help="Who may read it; internal when absent"),
+    FieldSpec(
+        "visibility",
+        "str",
+        BOTH,
+        choices=("public", "internal", "restricted"),
+        help="Who may read it; internal when absent",
+    ),
     # post-mortems only
     FieldSpec("status", "str", PM, PM, choices=("draft", "review", "final")),
     FieldSpec("sev", "int", PM, PM, help="A level of taxonomy/severity.yml"),
-    FieldSpec("priority", "str", PM, choices=("P0", "P1", "P2", "P3", "P4"),
-              help="Fix urgency, separate from severity"),
+    FieldSpec(
+        "priority",
+        "str",
+        PM,
+        choices=("P0", "P1", "P2", "P3", "P4"),
+        help="Fix urgency, separate from severity",
+    ),
     FieldSpec("started_at", "datetime", PM),
     FieldSpec("detected_at", "datetime", PM),
     FieldSpec("mitigated_at", "datetime", PM),
     FieldSpec("resolved_at", "datetime", PM),
-    FieldSpec("duration_min", "number", PM, minimum=0,
-              help="Minutes from start to mitigation"),
+    FieldSpec("duration_min", "number", PM, minimum=0, help="Minutes from start to mitigation"),
     FieldSpec("mttd_seconds", "int", PM, minimum=0, help="Seconds from start to detection"),
     FieldSpec("mttr_seconds", "int", PM, minimum=0, help="Seconds from start to resolution"),
     FieldSpec("detection", "str", PM, PM, choices=("alert", "human", "customer")),
@@ -74,8 +104,14 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("authors", "str_list", PM),
     # near-misses and weak signals only
     FieldSpec("kind", "str", NM, NM, choices=("near-miss", "weak-signal")),
-    FieldSpec("caught_by", "str", NM, NM, choices=("luck", "defense", "person"),
-              help="What stopped it; luck means it deserves a review"),
+    FieldSpec(
+        "caught_by",
+        "str",
+        NM,
+        NM,
+        choices=("luck", "defense", "person"),
+        help="What stopped it; luck means it deserves a review",
+    ),
     FieldSpec("where_blind", "str", NM, help="Where our defences could not see it coming"),
     FieldSpec("suggested_defense", "str", NM),
     FieldSpec("reporter", "str", NM),
@@ -111,8 +147,7 @@ _SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$")
 def _quote_hint(value: Any, source: ScalarSource | None) -> str:
     if source is not None and source.plain:
         return (
-            f"; YAML reads the unquoted {source.raw} as {describe(value)}: "
-            f"quote it: \"{source.raw}\""
+            f'; YAML reads the unquoted {source.raw} as {describe(value)}: quote it: "{source.raw}"'
         )
     return f", got {describe(value)}"
 
@@ -140,7 +175,7 @@ def check_scalar(spec_type: FieldType, value: Any, source: ScalarSource | None) 
         if what:
             raise FieldError(f"invalid {what} '{value.raw}': {value.reason}")
         if spec_type == "str":
-            return value.raw if source is None or source.plain else value.raw
+            return value.raw
         raise FieldError(f"'{value.raw}' is not a valid value: {value.reason}")
     if spec_type == "str":
         if not isinstance(value, str):

@@ -88,7 +88,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             self.record_uris.add(record.src_uri)
         log.info(
             "%d post-mortems and %d near-misses added",
-            len(archive.postmortems), len(archive.nearmisses),
+            len(archive.postmortems),
+            len(archive.nearmisses),
         )
         return files
 

@@ -30,7 +30,7 @@ def plugin_options(config_file: Path) -> dict[str, Any]:
     """The options given to the postmortems plugin in ``config_file`` ({} if absent)."""
     if not config_file.is_file():
         return {}
-    data = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_LenientLoader)  # noqa: S506
+    data = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_LenientLoader)
     plugins = data.get("plugins", []) if isinstance(data, dict) else []
     if isinstance(plugins, dict):
         plugins = [{name: options} for name, options in plugins.items()]
@@ -44,8 +44,14 @@ def plugin_options(config_file: Path) -> dict[str, Any]:
 def archive_config(root: Path, options: Mapping[str, Any]) -> ArchiveConfig:
     """Build the core's config from plugin options (the same keys in mkdocs.yml and the CLI)."""
     known = {
-        "postmortems_dir", "nearmisses_dir", "taxonomy_dir", "postmortem_id_pattern",
-        "nearmiss_id_pattern", "max_frontmatter_bytes", "max_nesting", "default_visibility",
+        "postmortems_dir",
+        "nearmisses_dir",
+        "taxonomy_dir",
+        "postmortem_id_pattern",
+        "nearmiss_id_pattern",
+        "max_frontmatter_bytes",
+        "max_nesting",
+        "default_visibility",
     }
     kwargs: dict[str, Any] = {k: v for k, v in options.items() if k in known and v is not None}
     extra_fields = options.get("extra_fields") or ()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import frontmatter
+from frontmatter.default_handlers import YAMLHandler
 
 
 class SourceProblem(Exception):
@@ -54,12 +54,12 @@ class SplitDocument:
 
 
 # python-frontmatter's definition of a YAML fence, so we split exactly as it does.
-_FENCE = frontmatter.YAMLHandler.FM_BOUNDARY
+_FENCE = YAMLHandler.FM_BOUNDARY
 
 
 def split_frontmatter(text: str) -> SplitDocument:
     """Split at the '---' fences; every line number stays the file's own."""
-    if not frontmatter.YAMLHandler().detect(text):
+    if not YAMLHandler().detect(text):
         first = text.lstrip("\n").split("\n", 1)[0][:40]
         found = f" (found '{first}')" if first else " (the file is empty)"
         raise SourceProblem(

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import Diagnostic, Reporter
 from .checks import check_entry
+from .diagnostics import Diagnostic, Reporter
 from .fields import BOTH, FieldSpec
 from .source import SourceProblem, read_text
-from .suggest import allowed_list, did_you_mean
+from .suggest import did_you_mean
 from .yamlsafe import Located, YamlProblem, load_located
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -124,7 +124,9 @@ class Taxonomy:
         return (current, True) if current is not None else (None, False)
 
 
-def _spec(name: str, type_: Any, required: bool = False, choices: tuple[str, ...] = ()) -> FieldSpec:
+def _spec(
+    name: str, type_: Any, required: bool = False, choices: tuple[str, ...] = ()
+) -> FieldSpec:
     return FieldSpec(name, type_, BOTH, BOTH if required else (), choices=choices)
 
 
@@ -142,15 +144,18 @@ _SPECS: dict[str, dict[str, FieldSpec]] = {
     },
     "factors": {
         s.name: s
-        for s in (_spec("title", "str", True), _spec("description", "str"), _spec("aliases", "str_list"))
+        for s in (
+            _spec("title", "str", True),
+            _spec("description", "str"),
+            _spec("aliases", "str_list"),
+        )
     },
     "teams": {
         s.name: s
         for s in (_spec("title", "str", True), _spec("description", "str"), _spec("contact", "str"))
     },
     "services": {
-        s.name: s
-        for s in (_spec("title", "str", True), _spec("team", "str"), _spec("tier", "int"))
+        s.name: s for s in (_spec("title", "str", True), _spec("team", "str"), _spec("tier", "int"))
     },
     "alerts": {
         s.name: s
@@ -214,7 +219,9 @@ def _load_file(path: Path, rel: str, key: str, report: Reporter) -> tuple[Any, L
     return doc.value[key], doc
 
 
-def load_taxonomy(folder: Path, display_root: Path | None = None) -> tuple[Taxonomy, list[Diagnostic]]:
+def load_taxonomy(
+    folder: Path, display_root: Path | None = None
+) -> tuple[Taxonomy, list[Diagnostic]]:
     """Read and check every taxonomy file; problems come back located, never raised."""
     taxonomy = Taxonomy()
     diagnostics: list[Diagnostic] = []
@@ -265,14 +272,16 @@ def _read_named(key: str, entries: Any, doc: Located, report: Reporter, tax: Tax
     for name, entry in entries.items():
         path = (key, name)
         if not pattern.fullmatch(name):
-            shape = "letters, digits, _ : . -" if key == "alerts" else "lowercase words joined by '-'"
+            shape = (
+                "letters, digits, _ : . -" if key == "alerts" else "lowercase words joined by '-'"
+            )
             report.error(doc.line_of(path), key, f"'{name}' is not a valid name ({shape})")
             continue
         good = check_entry(entry, _SPECS[key], doc, path, report, f"{key}.{name}")
         if key == "classes":
             target[name] = CauseClass(
                 slug=name,
-                title=good.get("title", name),
+                title=str(good.get("title", name)),
                 description=good.get("description", ""),
                 aliases=tuple(good.get("aliases", ())),
                 candidate_fix=good.get("candidate_fix", ""),
@@ -281,18 +290,28 @@ def _read_named(key: str, entries: Any, doc: Located, report: Reporter, tax: Tax
             )
         elif key == "factors":
             target[name] = Factor(
-                name, good.get("title", name), good.get("description", ""),
+                name,
+                str(good.get("title", name)),
+                good.get("description", ""),
                 tuple(good.get("aliases", ())),
             )
         elif key == "teams":
             target[name] = Team(
-                name, good.get("title", name), good.get("description", ""), good.get("contact", "")
+                name,
+                str(good.get("title", name)),
+                good.get("description", ""),
+                good.get("contact", ""),
             )
         elif key == "services":
-            target[name] = Service(name, good.get("title", name), good.get("team", ""), good.get("tier"))
+            target[name] = Service(
+                name, str(good.get("title", name)), good.get("team", ""), good.get("tier")
+            )
         else:
             target[name] = Alert(
-                name, good.get("summary", ""), good.get("runbook", ""), good.get("team", ""),
+                name,
+                good.get("summary", ""),
+                good.get("runbook", ""),
+                good.get("team", ""),
                 tuple(good.get("classes", ())),
             )
 
@@ -340,8 +359,11 @@ def _cross_check(tax: Taxonomy, loaded: dict[str, tuple[Any, Located, Reporter]]
                     "set fix_status: landed or remove the date",
                 )
             if cls.fix_status == "landed" and cls.fix_landed is None:
-                report.error(line, f"classes.{slug}.fix_landed",
-                             "fix_status is 'landed' but fix_landed (the date it landed) is missing")
+                report.error(
+                    line,
+                    f"classes.{slug}.fix_landed",
+                    "fix_status is 'landed' but fix_landed (the date it landed) is missing",
+                )
     for key in ("classes", "factors"):
         if key not in loaded:
             continue
@@ -351,39 +373,72 @@ def _cross_check(tax: Taxonomy, loaded: dict[str, tuple[Any, Located, Reporter]]
             for alias in entry.aliases:
                 line = doc.line_of((key, slug, "aliases"))
                 if alias in getattr(tax, key):
-                    report.error(line, f"{key}.{slug}.aliases",
-                                 f"alias '{alias}' is also a current name")
+                    report.error(
+                        line, f"{key}.{slug}.aliases", f"alias '{alias}' is also a current name"
+                    )
                 elif alias in seen:
-                    report.error(line, f"{key}.{slug}.aliases",
-                                 f"alias '{alias}' already belongs to '{seen[alias]}'")
+                    report.error(
+                        line,
+                        f"{key}.{slug}.aliases",
+                        f"alias '{alias}' already belongs to '{seen[alias]}'",
+                    )
                 seen[alias] = slug
     if "services" in loaded:
         _, doc, report = loaded["services"]
         for slug, service in tax.services.items():
             if service.team:
-                _check_ref(service.team, tax.teams, doc, ("services", slug, "team"), report,
-                           f"services.{slug}.team", "team")
+                _check_ref(
+                    service.team,
+                    tax.teams,
+                    doc,
+                    ("services", slug, "team"),
+                    report,
+                    f"services.{slug}.team",
+                    "team",
+                )
     if "alerts" in loaded:
         _, doc, report = loaded["alerts"]
         for name, alert in tax.alerts.items():
             if alert.team:
-                _check_ref(alert.team, tax.teams, doc, ("alerts", name, "team"), report,
-                           f"alerts.{name}.team", "team")
-            for cls in alert.classes:
-                current, was_alias = tax.resolve("classes", cls)
+                _check_ref(
+                    alert.team,
+                    tax.teams,
+                    doc,
+                    ("alerts", name, "team"),
+                    report,
+                    f"alerts.{name}.team",
+                    "team",
+                )
+            for class_name in alert.classes:
+                current, was_alias = tax.resolve("classes", class_name)
                 line = doc.line_of(("alerts", name, "classes"))
                 if current is None:
-                    report.error(line, f"alerts.{name}.classes",
-                                 f"unknown cause class '{cls}'{did_you_mean(cls, tax.classes)}")
+                    report.error(
+                        line,
+                        f"alerts.{name}.classes",
+                        f"unknown cause class '{class_name}'"
+                        f"{did_you_mean(class_name, tax.classes)}",
+                    )
                 elif was_alias:
-                    report.warning(line, f"alerts.{name}.classes",
-                                   f"'{cls}' is an old name of cause class '{current}'; "
-                                   f"write '{current}'")
+                    report.warning(
+                        line,
+                        f"alerts.{name}.classes",
+                        f"'{class_name}' is an old name of cause class '{current}'; "
+                        f"write '{current}'",
+                    )
 
 
-def _check_ref(value: str, pool: Iterable[str], doc: Located, path: tuple[str | int, ...],
-               report: Reporter, label: str, what: str) -> None:
+def _check_ref(
+    value: str,
+    pool: Iterable[str],
+    doc: Located,
+    path: tuple[str | int, ...],
+    report: Reporter,
+    label: str,
+    what: str,
+) -> None:
     names = list(pool)
     if value not in names:
-        report.error(doc.line_of(path), label,
-                     f"unknown {what} '{value}'{did_you_mean(value, names)}")
+        report.error(
+            doc.line_of(path), label, f"unknown {what} '{value}'{did_you_mean(value, names)}"
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from typing import Any
 
@@ -66,7 +67,8 @@ def validate_record(
         if spec is None:
             if key in other_specs:
                 report.error(
-                    line, key,
+                    line,
+                    key,
                     f"'{key}' is a {KIND_LABEL[other_kind]} field; a {KIND_LABEL[kind]} does not "
                     f"carry it (is the file in the wrong folder?)",
                 )
@@ -74,7 +76,8 @@ def validate_record(
                 extra[key] = value
             else:
                 report.error(
-                    line, key,
+                    line,
+                    key,
                     f"unknown field '{key}'"
                     f"{did_you_mean(key, [*specs, *config.extra_fields])} (declare extra fields "
                     "in the plugin's extra_fields option)",
@@ -89,8 +92,11 @@ def validate_record(
             report.error(fence_line, name, f"required field '{name}' is missing{_hint(spec)}")
 
     if "cause_class" in values and not values["cause_class"]:
-        report.error(doc.line_of(("cause_class",)), "cause_class",
-                     "needs at least one cause class from taxonomy/classes.yml")
+        report.error(
+            doc.line_of(("cause_class",)),
+            "cause_class",
+            "needs at least one cause class from taxonomy/classes.yml",
+        )
     for name, spec in specs.items():
         if spec.vocabulary and name in values:
             values[name] = _resolve_vocabulary(spec, values[name], doc, taxonomy, report)
@@ -114,8 +120,15 @@ def validate_record(
         "lines": {str(key): doc.line_of((key,)) for key in meta},
         "visibility": values.pop("visibility", config.default_visibility),
     }
-    for name in ("cause_class", "contributing_factors", "teams", "services", "alerts",
-                 "related", "authors"):
+    for name in (
+        "cause_class",
+        "contributing_factors",
+        "teams",
+        "services",
+        "alerts",
+        "related",
+        "authors",
+    ):
         if name in values:
             values[name] = tuple(values[name])
     if kind == "postmortem":
@@ -155,7 +168,8 @@ def _resolve_vocabulary(
             continue
         if was_alias:
             report.warning(
-                line, spec.name,
+                line,
+                spec.name,
                 f"'{name}' is an old name of {label} '{current}'; write '{current}'",
             )
         if current not in resolved:
@@ -180,7 +194,11 @@ def _check_ranges(
 
 
 def _check_identity(
-    kind: Kind, values: dict[str, Any], doc: Located, stem: str, config: ArchiveConfig,
+    kind: Kind,
+    values: dict[str, Any],
+    doc: Located,
+    stem: str,
+    config: ArchiveConfig,
     report: Reporter,
 ) -> None:
     record_id = values.get("id")
@@ -192,7 +210,8 @@ def _check_identity(
         report.error(line, "id", f"'{record_id}' does not match the id pattern {pattern}")
     if record_id != stem:
         report.error(
-            line, "id",
+            line,
+            "id",
             f"id '{record_id}' differs from the file name '{stem}.md'; "
             f"rename the file to '{record_id}.md' or set id: {stem}",
         )
@@ -204,26 +223,34 @@ def _check_dates(
     today = config.effective_today()
     date = values.get("date")
     if isinstance(date, dt.date) and date > today:
-        report.error(doc.line_of(("date",)), "date",
-                     f"{date.isoformat()} is in the future (today is {today.isoformat()})")
+        report.error(
+            doc.line_of(("date",)),
+            "date",
+            f"{date.isoformat()} is in the future (today is {today.isoformat()})",
+        )
         values.pop("date")
         date = None
     present = [(name, values[name]) for name in TIMESTAMPS if name in values]
     for name, stamp in present:
         if stamp.date() > today:
-            report.error(doc.line_of((name,)), name,
-                         f"{stamp.isoformat()} is in the future (today is {today.isoformat()})")
-    for (earlier_name, earlier), (later_name, later) in zip(present, present[1:], strict=False):
+            report.error(
+                doc.line_of((name,)),
+                name,
+                f"{stamp.isoformat()} is in the future (today is {today.isoformat()})",
+            )
+    for (earlier_name, earlier), (later_name, later) in itertools.pairwise(present):
         if later < earlier:
             report.error(
-                doc.line_of((later_name,)), later_name,
+                doc.line_of((later_name,)),
+                later_name,
                 f"{later_name} {_stamp(later)} is before {earlier_name} {_stamp(earlier)}; "
                 "the order is started <= detected <= mitigated <= resolved",
             )
     started = values.get("started_at")
     if isinstance(date, dt.date) and started is not None and abs((started.date() - date).days) > 1:
         report.warning(
-            doc.line_of(("date",)), "date",
+            doc.line_of(("date",)),
+            "date",
             f"date {date.isoformat()} is not the day of started_at {_stamp(started)}",
         )
 
@@ -232,8 +259,9 @@ def _stamp(value: dt.datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _check_severity(values: dict[str, Any], doc: Located, taxonomy: Taxonomy,
-                    report: Reporter) -> None:
+def _check_severity(
+    values: dict[str, Any], doc: Located, taxonomy: Taxonomy, report: Reporter
+) -> None:
     sev = values.get("sev")
     if sev is None or not taxonomy.severity:
         return
@@ -241,7 +269,8 @@ def _check_severity(values: dict[str, Any], doc: Located, taxonomy: Taxonomy,
         levels = sorted(taxonomy.severity)
         nearest = min(levels, key=lambda level: abs(level - sev))
         report.error(
-            doc.line_of(("sev",)), "sev",
+            doc.line_of(("sev",)),
+            "sev",
             f"SEV {sev} is not on the severity ladder (levels: "
             f"{', '.join(str(level) for level in levels)}); did you mean {nearest}?",
         )
@@ -266,33 +295,41 @@ def _check_durations(values: dict[str, Any], doc: Located, report: Reporter) -> 
         if abs(given - amount) >= tolerance:
             shown = f"{amount:g}"
             report.error(
-                doc.line_of((name,)), name,
+                doc.line_of((name,)),
+                name,
                 f"{name} is {given:g} but {formula} is {shown} {unit}; "
                 f"fix the number or the timestamps (or drop {name}: it is derived)",
             )
 
 
-def _action_items(raw: Any, doc: Located, config: ArchiveConfig,
-                  report: Reporter) -> tuple[ActionItem, ...]:
+def _action_items(
+    raw: Any, doc: Located, config: ArchiveConfig, report: Reporter
+) -> tuple[ActionItem, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        report.error(doc.line_of(("action_items",)), "action_items",
-                     "expected a list of action items ({id, title, owner, due, status, kind})")
+        report.error(
+            doc.line_of(("action_items",)),
+            "action_items",
+            "expected a list of action items ({id, title, owner, due, status, kind})",
+        )
         return ()
     items: list[ActionItem] = []
     seen: dict[str, int] = {}
     for index, entry in enumerate(raw):
         label = f"action_items[{index}]"
-        good = check_entry(entry, ACTION_ITEM_FIELDS_BY_NAME, doc, ("action_items", index),
-                           report, label)
+        good = check_entry(
+            entry, ACTION_ITEM_FIELDS_BY_NAME, doc, ("action_items", index), report, label
+        )
         if not {"id", "title", "status", "kind"} <= good.keys():
             continue
         line = doc.line_of(("action_items", index))
         if good["id"] in seen:
-            report.error(line, f"{label}.id",
-                         f"action item id '{good['id']}' is used twice (first on line "
-                         f"{seen[good['id']]})")
+            report.error(
+                line,
+                f"{label}.id",
+                f"action item id '{good['id']}' is used twice (first on line {seen[good['id']]})",
+            )
             continue
         seen[good["id"]] = line
         items.append(ActionItem(**good))
@@ -310,7 +347,8 @@ def _check_item_counts(values: dict[str, Any], doc: Located, report: Reporter) -
     for name, count in counted.items():
         if name in values and values[name] != count:
             report.error(
-                doc.line_of((name,)), name,
+                doc.line_of((name,)),
+                name,
                 f"{name} is {values[name]} but the action_items list has {count}; "
                 "drop the count (it is derived from the list) or fix it",
             )

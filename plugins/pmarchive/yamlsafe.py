@@ -80,8 +80,8 @@ class _StrictLoader(yaml.SafeLoader):
 
     first_line = 1
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node | None:  # type: ignore[override]
-        event = self.peek_event()
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         line = self.first_line + event.start_mark.line
         if isinstance(event, yaml.AliasEvent):
             raise YamlProblem(
@@ -101,7 +101,7 @@ class _StrictLoader(yaml.SafeLoader):
             raise YamlProblem(
                 line, f"YAML tag '{shown}' is not allowed; front-matter holds plain data only"
             )
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        return super().compose_node(parent, index)
 
 
 def check_shape(text: str, first_line: int, max_bytes: int, max_depth: int) -> None:
@@ -185,7 +185,9 @@ def _construct(loader: yaml.SafeLoader, node: Node, path: Path, out: Located, fi
             reason = getattr(exc, "problem", None) or str(exc)
             return InvalidScalar(node.value, str(reason))
     if isinstance(node, SequenceNode):
-        return [_construct(loader, item, (*path, i), out, first) for i, item in enumerate(node.value)]
+        return [
+            _construct(loader, item, (*path, i), out, first) for i, item in enumerate(node.value)
+        ]
     if isinstance(node, MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -194,10 +196,7 @@ def _construct(loader: yaml.SafeLoader, node: Node, path: Path, out: Located, fi
                 raise YamlProblem(key_line, "a mapping key must be a plain name, not a collection")
             key = loader.construct_object(key_node)
             if not isinstance(key, str):
-                if key_node.style is None:
-                    hint = f"; quote it: '{key_node.value}'"
-                else:
-                    hint = ""
+                hint = f"; quote it: '{key_node.value}'" if key_node.style is None else ""
                 raise YamlProblem(
                     key_line,
                     f"key {key_node.value!r} is read by YAML as {_describe(key)}, not a name{hint}",

@@ -1,0 +1,75 @@
+"""Real-browser smoke test of the example archive: home page and an incident page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+from playwright.sync_api import Browser
+from pmarchive.archive import load_archive
+from pmarchive.project import archive_config, plugin_options
+from pmarchive.records import PostMortem
+
+from .browser import chromium, serve_directory, watch
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def example_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    site_dir = tmp_path_factory.mktemp("example-site")
+    config = load_config(str(ROOT / "mkdocs.yml"), site_dir=str(site_dir), strict=True)
+    config.plugins.on_startup(command="build", dirty=False)
+    try:
+        build(config)
+    finally:
+        config.plugins.on_shutdown()
+    with serve_directory(site_dir) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as instance:
+        yield instance
+
+
+def example_incident() -> PostMortem:
+    archive = load_archive(archive_config(ROOT, plugin_options(ROOT / "mkdocs.yml")))
+    assert archive.errors == []
+    with_items = [pm for pm in archive.postmortems if pm.action_items and pm.started_at]
+    return with_items[0]
+
+
+def test_home_page_loads_offline(browser: Browser, example_site: str) -> None:
+    page = browser.new_page()
+    watched = watch(page, example_site)
+    response = page.goto(example_site)
+    assert response is not None and response.ok
+    page.wait_for_load_state("networkidle")
+    assert "Post-mortem archive" in page.title()
+    watched.assert_clean()
+
+
+def test_incident_page_header_block(browser: Browser, example_site: str) -> None:
+    incident = example_incident()
+    page = browser.new_page()
+    watched = watch(page, example_site)
+    response = page.goto(example_site + incident.url)
+    assert response is not None and response.ok
+    page.wait_for_load_state("networkidle")
+    header = page.locator(".pm-header")
+    assert header.locator(".pm-title").inner_text() == incident.title
+    assert header.locator('[data-field="sev"]').inner_text().startswith(f"SEV-{incident.sev}")
+    assert header.locator('[data-field="status"]').inner_text() == incident.status
+    assert header.locator('[data-field="date"]').inner_text() == incident.date.isoformat()
+    classes = header.locator('[data-field="cause_class"] .pm-tag').all_inner_texts()
+    assert classes == list(incident.cause_class)
+    rows = header.locator('[data-field="action_items"] tbody tr')
+    assert rows.count() == len(incident.action_items)
+    assert incident.id in page.title()
+    watched.assert_clean()
