@@ -1,0 +1,86 @@
+"""A generated corpus of valid records for benchmarks and scale tests.
+
+Record ``n`` depends only on ``n`` and the taxonomy, never on how many records are generated, so
+the same record can be compared between a small and a large archive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+
+from .taxonomy import Taxonomy
+
+WORDS = (
+    "cache pricing checkout retry queue latency shard replica failover deploy canary rollback "
+    "config region pool connection timeout saturation throttle lease leader election disk "
+    "certificate dns resolver gateway token session index migration backfill consumer lag"
+).split()
+START = dt.date(2024, 1, 1)
+
+
+def _pick(rng: random.Random, names: list[str], most: int) -> list[str]:
+    if not names:
+        return []
+    return sorted(set(rng.sample(names, k=min(len(names), rng.randint(1, most)))))
+
+
+def postmortem_text(n: int, taxonomy: Taxonomy) -> tuple[str, str]:
+    """(record id, file text) of synthetic post-mortem number ``n``."""
+    rng = random.Random(n)
+    day = START + dt.timedelta(days=n % 900)
+    record_id = f"INC-{day.isoformat()}-{n // 900 + 1:03d}"
+    started = dt.datetime.combine(day, dt.time(rng.randint(0, 22), rng.randint(0, 59)))
+    detect = rng.randint(30, 1800)
+    mitigate = detect + rng.randint(60, 7200)
+    resolve = mitigate + rng.randint(0, 3600)
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    classes = _pick(rng, sorted(taxonomy.classes), 2)
+    text = f"""---
+id: {record_id}
+title: Synthetic incident {n} in {rng.choice(WORDS)} {rng.choice(WORDS)}
+status: final
+sev: {rng.choice(sorted(taxonomy.severity) or [3])}
+date: {day.isoformat()}
+started_at: {started.strftime(stamp)}
+detected_at: {(started + dt.timedelta(seconds=detect)).strftime(stamp)}
+mitigated_at: {(started + dt.timedelta(seconds=mitigate)).strftime(stamp)}
+resolved_at: {(started + dt.timedelta(seconds=resolve)).strftime(stamp)}
+cause_class: [{", ".join(classes)}]
+contributing_factors: [{", ".join(_pick(rng, sorted(taxonomy.factors), 2))}]
+detection: {rng.choice(["alert", "human", "customer"])}
+customer_impact_pct: {rng.randint(0, 40)}
+revenue_impact_usd: {rng.randint(0, 50) * 500}
+teams: [{", ".join(_pick(rng, sorted(taxonomy.teams), 2))}]
+services: [{", ".join(_pick(rng, sorted(taxonomy.services), 2))}]
+alerts: [{", ".join(_pick(rng, sorted(taxonomy.alerts), 1))}]
+summary: {" ".join(rng.choice(WORDS) for _ in range(18))}.
+visibility: internal
+---
+
+## Summary
+
+{" ".join(rng.choice(WORDS) for _ in range(120))}.
+
+## Timeline
+
+- detected after {detect} seconds
+- mitigated after {mitigate} seconds
+
+## Lessons
+
+{" ".join(rng.choice(WORDS) for _ in range(80))}.
+"""
+    return record_id, text
+
+
+def write_corpus(folder: Path, count: int, taxonomy: Taxonomy) -> list[str]:
+    """Write ``count`` synthetic post-mortems into ``folder``; returns their ids."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ids = []
+    for n in range(count):
+        record_id, text = postmortem_text(n, taxonomy)
+        (folder / f"{record_id}.md").write_text(text, encoding="utf-8")
+        ids.append(record_id)
+    return ids

@@ -1,0 +1,44 @@
+"""A record page does not grow with the archive (no per-record navigation or lists in it)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pmarchive.synthetic import postmortem_text, write_corpus
+from pmarchive.taxonomy import load_taxonomy
+
+from .sites import build_site
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def synthetic_site(root: Path, count: int) -> Path:
+    shutil.copytree(ROOT / "taxonomy", root / "taxonomy")
+    (root / "nearmisses").mkdir()
+    taxonomy, problems = load_taxonomy(root / "taxonomy")
+    assert problems == []
+    write_corpus(root / "postmortems", count, taxonomy)
+    return build_site(root)
+
+
+def test_synthetic_records_validate_and_are_stable() -> None:
+    taxonomy, _ = load_taxonomy(ROOT / "taxonomy")
+    assert postmortem_text(3, taxonomy) == postmortem_text(3, taxonomy)
+
+
+@pytest.mark.parametrize(("small", "large"), [(3, 120)])
+def test_record_page_size_is_independent_of_archive_size(
+    tmp_path: Path, small: int, large: int
+) -> None:
+    taxonomy, _ = load_taxonomy(ROOT / "taxonomy")
+    record_id, _ = postmortem_text(0, taxonomy)
+    page = Path("postmortems") / record_id.lower() / "index.html"
+    sizes = []
+    for count in (small, large):
+        site = synthetic_site(tmp_path / str(count), count)
+        assert len(list((site / "postmortems").iterdir())) == count
+        sizes.append((site / page).stat().st_size)
+    assert sizes[0] == sizes[1]
