@@ -12,11 +12,42 @@ from pathlib import Path
 
 from .taxonomy import Taxonomy
 
-WORDS = (
-    "cache pricing checkout retry queue latency shard replica failover deploy canary rollback "
-    "config region pool connection timeout saturation throttle lease leader election disk "
-    "certificate dns resolver gateway token session index migration backfill consumer lag"
-).split()
+WORDS = [
+    "cache",
+    "pricing",
+    "checkout",
+    "retry",
+    "queue",
+    "latency",
+    "shard",
+    "replica",
+    "failover",
+    "deploy",
+    "canary",
+    "rollback",
+    "config",
+    "region",
+    "pool",
+    "connection",
+    "timeout",
+    "saturation",
+    "throttle",
+    "lease",
+    "leader",
+    "election",
+    "disk",
+    "certificate",
+    "dns",
+    "resolver",
+    "gateway",
+    "token",
+    "session",
+    "index",
+    "migration",
+    "backfill",
+    "consumer",
+    "lag",
+]
 START = dt.date(2024, 1, 1)
 
 
