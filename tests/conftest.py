@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from pmarchive.config import ArchiveConfig
 
 TODAY = dt.date(2026, 11, 24)

@@ -9,6 +9,7 @@ import pytest
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 from playwright.sync_api import Browser
+
 from pmarchive.archive import load_archive
 from pmarchive.project import archive_config, plugin_options
 from pmarchive.records import PostMortem

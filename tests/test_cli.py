@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from pmarchive.cli import main
 
 from .conftest import BASE_PM, front_matter, write

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from pmarchive.archive import load_archive
 from pmarchive.config import ArchiveConfig
 from pmarchive.records import NearMiss, PostMortem
