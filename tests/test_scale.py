@@ -41,4 +41,5 @@ def test_record_page_size_is_independent_of_archive_size(
         site = synthetic_site(tmp_path / str(count), count)
         assert len(list((site / "postmortems").iterdir())) == count
         sizes.append((site / page).stat().st_size)
-    assert sizes[0] == sizes[1]
+    # Same-class previous/next links may name other records; nothing grows with the archive.
+    assert abs(sizes[1] - sizes[0]) < 1024, sizes

@@ -17,6 +17,14 @@ from mkdocs.structure.pages import Page
 
 from .archive import Archive, load_archive
 from .config import ArchiveConfig
+from .indexes import INDEX_KINDS, Groups, class_neighbours, group_records, index_url
+from .indexpages import (
+    IndexOptions,
+    alias_redirects,
+    all_index_pages,
+    prior_incidents_section,
+    recent_section,
+)
 from .project import archive_config
 from .render import render_record_page, template_environment
 
@@ -44,6 +52,10 @@ class PostmortemsConfig(base.Config):
     """Front-matter nested deeper than this is refused before it is parsed."""
     today = c.Optional(c.Type(str))
     """ISO date that 'in the future' is measured from (default: the build's day)."""
+    same_class_limit = c.Type(int, default=20)
+    """Records per class in an alert page's 'same class, different alert' lists."""
+    recent_marker = c.Type(str, default="<!-- pmarchive:recent -->")
+    """Where the home page gets its generated 'recent incidents' part."""
 
 
 class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
@@ -51,6 +63,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
 
     def __init__(self) -> None:
         self.archive: Archive | None = None
+        self.groups: Groups | None = None
         self.core_config: ArchiveConfig | None = None
         self.record_uris: set[str] = set()
 
@@ -75,23 +88,54 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         custom_dir = config.theme.custom_dir
         env = template_environment([Path(custom_dir)] if custom_dir else [])
         by_id = archive.by_id()
+        groups = self.groups = group_records(archive.records)
 
         def link(kind: str, key: str) -> str | None:
-            if kind == "records" and key in by_id:
-                return by_id[key].url
-            return None
+            if kind == "records":
+                return by_id[key].url if key in by_id else None
+            return index_url(kind, key) if kind in INDEX_KINDS else None
 
         self.record_uris = set()
         for record in archive.records:
-            content = render_record_page(record, archive.taxonomy, env, link)
+            content = render_record_page(
+                record, archive.taxonomy, env, link, class_neighbours(groups, record)
+            )
             files.append(File.generated(config, record.src_uri, content=content))
             self.record_uris.add(record.src_uri)
+        options = IndexOptions(
+            same_class_limit=self.config.same_class_limit,
+            doc_pages=frozenset(f.src_uri for f in files.documentation_pages()),
+        )
+        for src_uri, content in all_index_pages(archive, options).items():
+            files.append(File.generated(config, src_uri, content=content))
+        for src_uri, content in alias_redirects(archive).items():
+            if files.get_file_from_path(src_uri) is None:
+                files.append(File.generated(config, src_uri, content=content))
         log.info(
             "%d post-mortems and %d near-misses added",
             len(archive.postmortems),
             len(archive.nearmisses),
         )
         return files
+
+    def on_page_markdown(
+        self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str | None:
+        if self.archive is None or self.groups is None:
+            return markdown
+        src = page.file.src_uri
+        marker = self.config.recent_marker
+        if marker and marker in markdown:
+            markdown = markdown.replace(marker, recent_section(self.archive, src))
+        alerts = page.meta.get("alerts") if src not in self.record_uris else None
+        if isinstance(alerts, list) and alerts:
+            names = [str(name) for name in alerts]
+            unknown = [n for n in names if n not in self.archive.taxonomy.alerts]
+            for name in unknown:
+                log.warning("%s: alerts: unknown alert '%s'", src, name)
+            known = [n for n in names if n in self.archive.taxonomy.alerts]
+            markdown += "\n\n" + prior_incidents_section(self.archive, self.groups, known, src)
+        return markdown
 
     def on_nav(self, nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation:
         # Records are reached through index pages and search; a nav entry per record would be

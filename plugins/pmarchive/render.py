@@ -90,6 +90,7 @@ def render_record_page(
     taxonomy: Taxonomy,
     env: jinja2.Environment,
     link: LinkResolver = no_links,
+    neighbours: Sequence[object] = (),
 ) -> str:
     """The whole Markdown source of a record's page: meta, header block, then the body."""
     depth = record.url.count("/")
@@ -105,6 +106,7 @@ def render_record_page(
         "taxonomy": taxonomy,
         "level": taxonomy.severity.get(record.sev) if isinstance(record, PostMortem) else None,
         "href": href,
+        "neighbours": neighbours,
     }
     header = env.get_template("pmarchive/record_header.html").render(context)
     # Blank lines would end Markdown's raw-HTML block early; the header is one block.

@@ -1,0 +1,191 @@
+"""Index pages and the on-call path, built from a tiny archive with known records."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pmarchive.indexes import md_text, rel_link, slug
+
+from .conftest import BASE_NM, BASE_PM, front_matter, write
+from .sites import build_site
+
+NO_STAMPS = {"started_at": None, "detected_at": None, "mitigated_at": None, "resolved_at": None}
+
+
+def incident(root: Path, record_id: str, **changes: str | None) -> None:
+    day = record_id[4:14]
+    write(
+        root,
+        f"postmortems/{record_id}.md",
+        front_matter(BASE_PM, id=record_id, date=day, **{**NO_STAMPS, **changes}),
+    )
+
+
+def nearmiss(root: Path, record_id: str, **changes: str | None) -> None:
+    write(
+        root,
+        f"nearmisses/{record_id}.md",
+        front_matter(BASE_NM, id=record_id, date=record_id[3:13], **changes),
+    )
+
+
+@pytest.fixture
+def site(archive_root: Path) -> Path:
+    incident(
+        archive_root,
+        "INC-2026-01-10-001",
+        cause_class="[cache-stampede]",
+        alerts="[HighErrorRate]",
+        teams="[checkout]",
+    )
+    incident(
+        archive_root,
+        "INC-2026-03-01-001",
+        cause_class="[cache-stampede, retry-storm]",
+        alerts="[]",
+        teams="[pricing]",
+    )
+    incident(
+        archive_root,
+        "INC-2026-02-15-001",
+        cause_class="[retry-storm]",
+        alerts="[HighErrorRate]",
+        sev="1",
+        teams="[sre]",
+    )
+    incident(
+        archive_root,
+        "INC-2025-12-01-001",
+        cause_class="[config-blast-radius]",
+        alerts="[]",
+        teams="[sre]",
+    )
+    nearmiss(
+        archive_root, "NM-2026-02-20-001", cause_class="[cache-stampede]", alerts="[HighErrorRate]"
+    )
+    write(
+        archive_root,
+        "docs/runbooks/high-error-rate.md",
+        "---\nalerts: [HighErrorRate]\n---\n\n# HighErrorRate runbook\n\nSteps.\n",
+    )
+    return build_site(archive_root)
+
+
+def ids_in(html: str) -> list[str]:
+    """Record ids in the order they appear in links of the page's content."""
+    content = html[html.index("<article") : html.index("</article>")]
+    return re.findall(r'href="[^"]*/((?:inc|nm)-[0-9-]+)/"', content)
+
+
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [
+        (
+            "classes/cache-stampede",
+            ["inc-2026-03-01-001", "inc-2026-01-10-001", "nm-2026-02-20-001"],
+        ),
+        ("classes/retry-storm", ["inc-2026-03-01-001", "inc-2026-02-15-001"]),
+        ("classes/config-blast-radius", ["inc-2025-12-01-001"]),
+        ("teams/sre", ["inc-2026-02-15-001", "inc-2025-12-01-001", "nm-2026-02-20-001"]),
+        ("sev/1", ["inc-2026-02-15-001"]),
+        (
+            "quarters/2026-q1",
+            ["inc-2026-03-01-001", "inc-2026-02-15-001", "inc-2026-01-10-001", "nm-2026-02-20-001"],
+        ),
+    ],
+)
+def test_index_pages_list_expected_ids_newest_first(
+    site: Path, page: str, expected: list[str]
+) -> None:
+    html = (site / page / "index.html").read_text()
+    assert ids_in(html) == expected
+
+
+def test_alert_page_is_the_on_call_landing_page(site: Path) -> None:
+    html = (site / "alerts/higherrorrate/index.html").read_text()
+    html = html[html.index("<article") : html.index("</article>")]
+    split = html.index('<h2 id="same-cause-class-other-alerts"')
+    own = re.findall(r'href="[^"]*/((?:inc|nm)-[0-9-]+)/"', html[:split])
+    assert own == ["inc-2026-02-15-001", "inc-2026-01-10-001", "nm-2026-02-20-001"]
+    rest = html[split:]
+    # same class, different alert: INC-2026-03-01-001 has both classes but not this alert
+    assert re.findall(r'href="[^"]*/((?:inc|nm)-[0-9-]+)/"', rest) == [
+        "inc-2026-03-01-001",
+        "inc-2026-03-01-001",
+    ]
+    assert 'href="../../classes/cache-stampede/"' in rest
+    assert "All 3 records of cache-stampede" in rest
+    assert 'href="../../runbooks/high-error-rate/"' in html
+
+
+def test_alert_without_history_lists_its_usual_classes(archive_root: Path) -> None:
+    incident(archive_root, "INC-2026-01-10-001", cause_class="[retry-storm]", alerts="[]")
+    site = build_site(archive_root)
+    html = (site / "alerts/higherrorrate/index.html").read_text()
+    assert "no recorded incidents or near-misses yet" in html
+    assert "inc-2026-01-10-001" in html  # retry-storm is one of the alert's usual classes
+
+
+def test_runbook_gets_prior_incidents(site: Path) -> None:
+    html = (site / "runbooks/high-error-rate/index.html").read_text()
+    assert "Prior incidents" in html
+    assert ids_in(html) == ["nm-2026-02-20-001", "inc-2026-02-15-001", "inc-2026-01-10-001"]
+    assert 'href="../../alerts/higherrorrate/"' in html
+
+
+def test_alias_url_redirects_to_the_current_class(site: Path) -> None:
+    html = (site / "classes/thundering-herd/index.html").read_text()
+    assert 'http-equiv="refresh" content="0; url=../cache-stampede/"' in html
+
+
+def test_class_overview_counts_match_records(site: Path) -> None:
+    html = (site / "classes/index.html").read_text()
+    row = re.search(
+        r"Cache stampede \(cache-stampede\)</a></td>\s*<td>(\d+)</td>\s*<td>(\d+)</td>", html
+    )
+    assert row and row.groups() == ("2", "1")
+
+
+def test_incident_header_links_and_neighbours(site: Path) -> None:
+    html = (site / "postmortems/inc-2026-03-01-001/index.html").read_text()
+    assert 'href="../../classes/cache-stampede/"' in html
+    assert "previous incident: INC-2026-01-10-001" in html
+    assert "Recurrence: the previous incident of this class was 50 days earlier." in html
+    older = (site / "postmortems/inc-2026-01-10-001/index.html").read_text()
+    assert "next incident: INC-2026-03-01-001" in older
+
+
+def test_records_stay_out_of_nav_while_index_pages_exist(site: Path) -> None:
+    home = (site / "index.html").read_text()
+    assert "inc-2026-01-10-001" not in home[: home.index("<article")]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("HighErrorRate", "higherrorrate"), ("2026-Q1", "2026-q1"), ("a b/c", "a-b-c"), ("", "-")],
+)
+def test_slug(value: str, expected: str) -> None:
+    assert slug(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("a|b", "a\\|b"), ("<script>", "&lt;script&gt;"), ("*x*", "\\*x\\*"), ("a  b", "a b")],
+)
+def test_md_text_escapes_markup(value: str, expected: str) -> None:
+    assert md_text(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("src", "target", "expected"),
+    [
+        ("index.md", "classes/x.md", "classes/x.md"),
+        ("classes/x.md", "postmortems/a.md", "../postmortems/a.md"),
+        ("classes/x/2025.md", "postmortems/a.md", "../../postmortems/a.md"),
+    ],
+)
+def test_rel_link(src: str, target: str, expected: str) -> None:
+    assert rel_link(src, target) == expected
