@@ -74,3 +74,37 @@ def test_incident_page_header_block(browser: Browser, example_site: str) -> None
     assert rows.count() == len(incident.action_items)
     assert incident.id in page.title()
     watched.assert_clean()
+
+
+def test_alert_page_to_every_prior_incident_and_class(browser: Browser, example_site: str) -> None:
+    archive = load_archive(archive_config(ROOT, plugin_options(ROOT / "mkdocs.yml")))
+    alert = "HighErrorRate"
+    expected = {r.id for r in archive.records if alert in r.alerts}
+    page = browser.new_page()
+    watched = watch(page, example_site)
+    page.goto(example_site + "alerts/higherrorrate/")
+    own = page.locator("article h2#same-cause-class-other-alerts").evaluate(
+        """(stop) => {
+            const ids = [];
+            for (const a of document.querySelectorAll("article a")) {
+                if (stop.compareDocumentPosition(a) & Node.DOCUMENT_POSITION_FOLLOWING) break;
+                if (/^(INC|NM)-/.test(a.textContent)) ids.push(a.textContent);
+            }
+            return ids;
+        }"""
+    )
+    assert set(own) == expected and len(own) == len(expected)
+    # one click further: the class page holds every record of the class
+    cls = next(r for r in archive.records if alert in r.alerts).cause_class[0]
+    page.locator(f'article a[href$="classes/{cls}/"]').first.click()
+    page.wait_for_url(f"**/classes/{cls}/")
+    listed = set(page.locator("article td a").all_inner_texts())
+    assert {r.id for r in archive.records if cls in r.cause_class} <= listed
+    # and following an incident from the alert page lands on its page
+    page.go_back()
+    page.wait_for_url("**/alerts/higherrorrate/")
+    first = sorted(expected)[0]
+    page.locator(f"article a:text-is('{first}')").first.click()
+    page.wait_for_url(f"**/{first.lower()}/")
+    assert page.locator(".pm-header").get_attribute("data-record") == first
+    watched.assert_clean()
