@@ -87,3 +87,23 @@ def test_shipped_runbooks_name_real_alerts(alert: str) -> None:
     assert alert in archive.taxonomy.alerts
     runbook = archive.taxonomy.alerts[alert].runbook.strip("/")
     assert (ROOT / "docs" / f"{runbook}.md").is_file()
+
+
+def test_example_site_has_every_alert_page_and_true_class_counts(tmp_path: Path) -> None:
+    from .sites import build_site
+
+    root = example_copy(tmp_path)
+    shutil.copytree(ROOT / "docs", root / "docs")
+    shutil.copytree(ROOT / "overrides", root / "overrides")
+    site = build_site(root, (root / "mkdocs.yml").read_text())
+    archive = load_archive(archive_config(root, plugin_options(root / "mkdocs.yml")))
+    for name in archive.taxonomy.alerts:
+        assert (site / "alerts" / name.lower() / "index.html").is_file(), name
+    overview = (site / "classes/index.html").read_text()
+    for slug in archive.taxonomy.classes:
+        incidents = sum(slug in r.cause_class for r in archive.postmortems)
+        nearmisses = sum(slug in r.cause_class for r in archive.nearmisses)
+        row = re.search(
+            rf'href="{slug}/">[^<]*</a></td>\s*<td>(\d+)</td>\s*<td>(\d+)</td>', overview
+        )
+        assert row and row.groups() == (str(incidents), str(nearmisses)), slug
