@@ -1,4 +1,5 @@
 # Two commands: `make serve` (set up, then serve the example archive) and `make test`.
+export NO_MKDOCS_2_WARNING := 1
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin

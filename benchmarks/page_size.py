@@ -64,7 +64,7 @@ def main() -> None:
         f"machine: {platform.machine()} {platform.python_implementation()} "
         f"{platform.python_version()}, {platform.system()}"
     )
-    print(f"{'records':>8} {'build s':>8} {'record page B':>14} {'largest html B':>15}")
+    print(f"{'records':>8} {'build s':>8} {'record page B':>14} {'largest html B':>15}  largest")
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
             row = measure(size, Path(tmp))
