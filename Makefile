@@ -8,7 +8,7 @@ CHROMIUM ?= /usr/bin/chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install serve build check test lint typecheck unit browser-deps clean
+.PHONY: install serve live build check test lint typecheck unit browser-deps clean
 
 install: $(STAMP)
 
@@ -19,7 +19,11 @@ $(STAMP): pyproject.toml requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# Builds the site, then serves it with the search API (use `make live` for live reload).
 serve: install
+	$(BIN)/pmarchive serve --rebuild --host $(HOST) --port $(PORT)
+
+live: install
 	$(BIN)/mkdocs serve --dev-addr $(HOST):$(PORT)
 
 build: install

@@ -9,8 +9,32 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .archive import load_archive
+from .archive import Archive, load_archive
 from .project import archive_config, plugin_options
+from .search import ArchiveIndex, QueryError, build_index
+
+DEFAULT_INDEX = ".pmarchive/search-index"
+
+
+def _load(root: Path, config_file: Path | None) -> tuple[Archive, dict[str, object]]:
+    options = plugin_options(config_file or root / "mkdocs.yml")
+    try:
+        config = archive_config(root, options)
+    except (TypeError, ValueError) as exc:
+        raise click.UsageError(f"invalid postmortems plugin options: {exc}") from None
+    return load_archive(config), options
+
+
+def _fresh_index(root: Path, config_file: Path | None, index_dir: Path | None) -> ArchiveIndex:
+    """Bring the index up to date with the archive (cheap when nothing changed) and open it."""
+    archive, options = _load(root, config_file)
+    if archive.errors:
+        raise click.ClickException(
+            f"the archive has {len(archive.errors)} error(s); run 'pmarchive check' first"
+        )
+    base = index_dir or root / str(options.get("search_index_dir") or DEFAULT_INDEX)
+    build_index(archive.records, base)
+    return ArchiveIndex(base, archive.taxonomy)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -67,3 +91,92 @@ def check(root: Path, config_file: Path | None, output_format: str | None, stric
     )
     if errors or (strict and warnings):
         sys.exit(1)
+
+
+ROOT_OPTION = click.option(
+    "--root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=".",
+    help="Archive root holding mkdocs.yml (default: the current folder).",
+)
+INDEX_OPTION = click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Search index folder (default: the plugin's search_index_dir).",
+)
+
+
+@main.command()
+@click.argument("query", nargs=-1, required=True)
+@ROOT_OPTION
+@INDEX_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the search API's JSON.")
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+def search(
+    query: tuple[str, ...], root: Path, index_dir: Path | None, as_json: bool, limit: int
+) -> None:
+    """Search the archive: free text plus filters such as class:x sev:1..2 after:2026-01-01."""
+    import json
+    import re
+
+    archive_index = _fresh_index(root.resolve(), None, index_dir)
+    try:
+        result = archive_index.search(" ".join(query), limit=limit)
+    except QueryError as exc:
+        raise click.UsageError(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+        return
+    click.echo(f"{result.total} result{'s' * (result.total != 1)}")
+    for hit in result.results:
+        label = f"SEV-{hit.sev}" if hit.sev else hit.kind
+        click.echo(f"{hit.date}  {hit.id}  {label:<11} {hit.title}")
+        snippet = re.sub(r"<[^>]+>", "", hit.snippet).replace("&lt;", "<").replace("&gt;", ">")
+        click.echo("    " + " ".join(snippet.split())[:160])
+
+
+@main.command()
+@ROOT_OPTION
+@INDEX_OPTION
+@click.option(
+    "--site",
+    "site_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Built site to serve (default: ROOT/site, built when missing).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--rebuild", is_flag=True, help="Build the site even when it exists.")
+def serve(
+    root: Path, index_dir: Path | None, site_dir: Path | None, host: str, port: int, rebuild: bool
+) -> None:
+    """Serve the built site and the search API (/api/search, /api/similar/<id>)."""
+    from .server import run
+
+    root = root.resolve()
+    site = (site_dir or root / "site").resolve()
+    if rebuild or not (site / "index.html").is_file():
+        _build_site(root, site)
+    archive_index = _fresh_index(root, None, index_dir)
+    click.echo(f"serving {site} and the search API on http://{host}:{port}/", err=True)
+    run(site, archive_index.base, archive_index.taxonomy, host, port)
+
+
+def _build_site(root: Path, site: Path) -> None:
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    click.echo(f"building the site into {site}", err=True)
+    try:
+        config = load_config(str(root / "mkdocs.yml"), site_dir=str(site))
+        config.plugins.on_startup(command="build", dirty=False)
+        try:
+            build(config)
+        finally:
+            config.plugins.on_shutdown()
+    except MkDocsException as exc:
+        raise click.ClickException(f"the site did not build: {exc}") from None

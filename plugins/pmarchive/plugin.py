@@ -26,7 +26,8 @@ from .indexpages import (
     recent_section,
 )
 from .project import archive_config
-from .render import render_record_page, template_environment
+from .render import ASSETS, render_record_page, search_page, template_environment
+from .search import ArchiveIndex, build_index
 
 log = get_plugin_logger(__name__)
 
@@ -56,6 +57,10 @@ class PostmortemsConfig(base.Config):
     """Records per class in an alert page's 'same class, different alert' lists."""
     recent_marker = c.Type(str, default="<!-- pmarchive:recent -->")
     """Where the home page gets its generated 'recent incidents' part."""
+    search_index_dir = c.Type(str, default=".pmarchive/search-index")
+    """Whoosh index, relative to mkdocs.yml; kept out of the site unless you put it there."""
+    similar_limit = c.Type(int, default=5)
+    """How many similar records each record page lists."""
 
 
 class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
@@ -65,11 +70,17 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         self.archive: Archive | None = None
         self.groups: Groups | None = None
         self.core_config: ArchiveConfig | None = None
+        self.index_dir = Path(".pmarchive/search-index")
         self.record_uris: set[str] = set()
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         root = Path(config.config_file_path).resolve().parent
         self.core_config = archive_config(root, dict(self.config))
+        self.index_dir = root / self.config.search_index_dir
+        for asset in ASSETS:
+            target = config.extra_css if asset.endswith(".css") else config.extra_javascript
+            if asset not in [str(item) for item in target]:
+                target.append(asset)
         return config
 
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:
@@ -95,10 +106,18 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
                 return by_id[key].url if key in by_id else None
             return index_url(kind, key) if kind in INDEX_KINDS else None
 
+        stats = build_index(archive.records, self.index_dir)
+        log.info("search index: %s", stats)
+        similar = ArchiveIndex(self.index_dir).similar_all(by_id, self.config.similar_limit)
         self.record_uris = set()
         for record in archive.records:
             content = render_record_page(
-                record, archive.taxonomy, env, link, class_neighbours(groups, record)
+                record,
+                archive.taxonomy,
+                env,
+                link,
+                class_neighbours(groups, record),
+                similar.get(record.id, []),
             )
             files.append(File.generated(config, record.src_uri, content=content))
             self.record_uris.add(record.src_uri)
@@ -108,6 +127,9 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         )
         for src_uri, content in all_index_pages(archive, options).items():
             files.append(File.generated(config, src_uri, content=content))
+        files.append(File.generated(config, "search.md", content=search_page()))
+        for asset, data in ASSETS.items():
+            files.append(File.generated(config, asset, content=data))
         for src_uri, content in alias_redirects(archive).items():
             if files.get_file_from_path(src_uri) is None:
                 files.append(File.generated(config, src_uri, content=content))

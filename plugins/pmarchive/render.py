@@ -15,6 +15,13 @@ from .records import AnyRecord, PostMortem
 from .taxonomy import Taxonomy
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
+PACKAGE_ASSETS = Path(__file__).parent / "assets"
+ASSETS: dict[str, bytes] = {
+    f"assets/pmarchive/{path.name}": path.read_bytes()
+    for path in sorted(PACKAGE_ASSETS.glob("*"))
+    if path.suffix in (".css", ".js")
+}
+"""Stylesheets and scripts the plugin adds to every site, by their path in the site."""
 
 LinkResolver = Callable[[str, str], "str | None"]
 """(index kind, key) -> site-relative URL of that index page, or None when it has none."""
@@ -91,6 +98,7 @@ def render_record_page(
     env: jinja2.Environment,
     link: LinkResolver = no_links,
     neighbours: Sequence[object] = (),
+    similar: Sequence[object] = (),
 ) -> str:
     """The whole Markdown source of a record's page: meta, header block, then the body."""
     depth = record.url.count("/")
@@ -107,8 +115,32 @@ def render_record_page(
         "level": taxonomy.severity.get(record.sev) if isinstance(record, PostMortem) else None,
         "href": href,
         "neighbours": neighbours,
+        "similar": similar,
     }
     header = env.get_template("pmarchive/record_header.html").render(context)
     # Blank lines would end Markdown's raw-HTML block early; the header is one block.
     header = "\n".join(line for line in header.splitlines() if line.strip())
     return f"---\n{_page_meta(record)}---\n\n{header}\n\n{record.body}"
+
+
+def search_page() -> str:
+    """The /search/ page: a box, facets and results, filled by assets/pmarchive/search.js."""
+    return """---
+title: Search
+hide: [toc]
+---
+
+# Search the archive
+
+<form id="pm-search" role="search" autocomplete="off">
+<label for="pm-q" class="md-visually-hidden">Search</label>
+<input id="pm-q" name="q" type="search"
+ placeholder="stampede class:cache-stampede sev:1..2 after:2026-01-01">
+<p id="pm-status" aria-live="polite"></p>
+<div id="pm-facets"></div>
+<ol id="pm-results"></ol>
+</form>
+
+Filters: `class:` `factor:` `team:` `service:` `alert:` `kind:` `status:` `sev:1..2` `year:2026`
+`after:2026-01-01` `before:2026-07-01`; phrases in quotes; `AND`, `OR`, `NOT` and `-filter:value`.
+"""

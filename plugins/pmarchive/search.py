@@ -1,0 +1,385 @@
+"""The Whoosh full-text index of the archive: incremental, atomic builds and faceted queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh import highlight, index, qparser, query, sorting
+from whoosh.analysis import StemmingAnalyzer
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.searching import Searcher
+
+from .records import AnyRecord, PostMortem
+from .taxonomy import Taxonomy
+
+SCHEMA_VERSION = 1
+MAX_QUERY_CHARS = 500
+MAX_QUERY_TERMS = 40
+MAX_LIMIT = 100
+CURRENT = "current"
+
+
+def schema() -> Schema:
+    return Schema(
+        id=ID(stored=True, unique=True),
+        kind=ID(stored=True),
+        title=TEXT(stored=True, analyzer=StemmingAnalyzer(), field_boost=3.0),
+        summary=TEXT(stored=True, analyzer=StemmingAnalyzer(), field_boost=1.5),
+        body=TEXT(stored=True, analyzer=StemmingAnalyzer()),
+        classes=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
+        factors=KEYWORD(stored=True, commas=True, lowercase=True),
+        teams=KEYWORD(stored=True, commas=True, lowercase=True),
+        services=KEYWORD(stored=True, commas=True, lowercase=True),
+        alerts=KEYWORD(stored=True, commas=True, lowercase=True),
+        sev=NUMERIC(stored=True),
+        date=DATETIME(stored=True, sortable=True),
+        year=NUMERIC(stored=True),
+        status=ID(stored=True),
+        url=STORED,
+        content_hash=ID(stored=True),
+    )
+
+
+def record_kind(record: AnyRecord) -> str:
+    return "post-mortem" if isinstance(record, PostMortem) else record.kind
+
+
+def content_hash(record: AnyRecord) -> str:
+    """Changes whenever anything indexed about the record changes."""
+    payload = json.dumps(_document(record, ""), sort_keys=True, default=str)
+    return hashlib.sha256(f"{SCHEMA_VERSION}:{payload}".encode()).hexdigest()
+
+
+def _document(record: AnyRecord, digest: str) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "kind": record_kind(record),
+        "title": record.title,
+        "summary": record.summary,
+        "body": record.body,
+        "classes": ",".join(record.cause_class),
+        "factors": ",".join(record.contributing_factors),
+        "teams": ",".join(record.teams),
+        "services": ",".join(record.services),
+        "alerts": ",".join(record.alerts),
+        "sev": record.sev if isinstance(record, PostMortem) else 0,
+        "date": dt.datetime.combine(record.date, dt.time()),
+        "year": record.date.year,
+        "status": record.status if isinstance(record, PostMortem) else "",
+        "url": record.url,
+        "content_hash": digest,
+    }
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    added: int
+    updated: int
+    removed: int
+    unchanged: int
+    generation: str
+
+
+def current_dir(base: Path) -> Path | None:
+    link = base / CURRENT
+    if not link.exists():
+        return None
+    return (base / os.readlink(link)).resolve() if link.is_symlink() else link
+
+
+def build_index(records: Sequence[AnyRecord], base: Path) -> IndexStats:
+    """Bring the index under ``base`` up to date with ``records``.
+
+    The new generation is written beside the current one (a copy of its segment files), then
+    the ``current`` link is swapped with an atomic rename: a build that fails or is killed
+    leaves the previous generation answering. Unchanged records (same content hash) are not
+    re-indexed.
+    """
+    base.mkdir(parents=True, exist_ok=True)
+    old = current_dir(base)
+    number = (
+        max((int(p.name[4:]) for p in base.glob("gen-*") if p.name[4:].isdigit()), default=0) + 1
+    )
+    new = base / f"gen-{number}"
+    if new.exists():
+        shutil.rmtree(new)
+    wanted = {record.id: (record, content_hash(record)) for record in records}
+    existing: dict[str, str] = {}
+    if old is not None and index.exists_in(str(old)):
+        with index.open_dir(str(old)).searcher() as searcher:
+            for fields in searcher.all_stored_fields():
+                existing[fields["id"]] = fields.get("content_hash", "")
+        if existing == {record_id: digest for record_id, (_, digest) in wanted.items()}:
+            return IndexStats(0, 0, 0, len(wanted), old.name)
+        shutil.copytree(old, new)
+        idx = index.open_dir(str(new))
+    else:
+        existing = {}
+        new.mkdir()
+        idx = index.create_in(str(new), schema())
+    added = updated = removed = unchanged = 0
+    writer = idx.writer()
+    try:
+        for record_id in existing.keys() - wanted.keys():
+            writer.delete_by_term("id", record_id)
+            removed += 1
+        for record_id, (record, digest) in wanted.items():
+            if existing.get(record_id) == digest:
+                unchanged += 1
+                continue
+            if record_id in existing:
+                updated += 1
+            else:
+                added += 1
+            writer.update_document(**_document(record, digest))
+        writer.commit(optimize=added + updated + removed > 0 and len(wanted) < 50_000)
+    except BaseException:
+        writer.cancel()
+        shutil.rmtree(new, ignore_errors=True)
+        raise
+    _swap_current(base, new.name)
+    for stale in base.glob("gen-*"):
+        if stale.name != new.name and (old is None or stale.resolve() != old):
+            shutil.rmtree(stale, ignore_errors=True)
+    if old is not None and old.name != new.name:
+        shutil.rmtree(old, ignore_errors=True)
+    return IndexStats(added, updated, removed, unchanged, new.name)
+
+
+def _swap_current(base: Path, target: str) -> None:
+    temporary = base / f".{CURRENT}-{os.getpid()}"
+    if temporary.is_symlink() or temporary.exists():
+        temporary.unlink()
+    temporary.symlink_to(target)
+    os.replace(temporary, base / CURRENT)
+
+
+class QueryError(ValueError):
+    """A query the parser cannot accept; the message says why, for the person who typed it."""
+
+
+FILTER_FIELDS = {
+    "class": "classes",
+    "factor": "factors",
+    "team": "teams",
+    "service": "services",
+    "alert": "alerts",
+    "kind": "kind",
+    "status": "status",
+}
+_FILTER = re.compile(r'(?<!\S)(-?)(\w+):("[^"]*"|\S+)')
+
+
+@dataclass
+class ParsedQuery:
+    text: str
+    filters: list[query.Query] = field(default_factory=list)
+    exclusions: list[query.Query] = field(default_factory=list)
+
+
+def _date(value: str, name: str) -> dt.datetime:
+    try:
+        return dt.datetime.combine(dt.date.fromisoformat(value), dt.time())
+    except ValueError:
+        raise QueryError(f"{name}: expected a date such as 2026-01-31, got '{value}'") from None
+
+
+def parse_filters(raw: str, taxonomy: Taxonomy | None = None) -> ParsedQuery:
+    """Split ``class:x sev:1..2 after:2026-01-01`` filters from the free text."""
+    if len(raw) > MAX_QUERY_CHARS:
+        raise QueryError(f"query is {len(raw)} characters long; the limit is {MAX_QUERY_CHARS}")
+    parsed = ParsedQuery(text="")
+    rest = []
+    last = 0
+    for match in _FILTER.finditer(raw):
+        negate, name, value = match.group(1), match.group(2).lower(), match.group(3).strip('"')
+        clause = _filter_clause(name, value, taxonomy)
+        if clause is None:
+            continue  # not a filter we know: leave it to the text parser (e.g. title:foo)
+        rest.append(raw[last : match.start()])
+        last = match.end()
+        (parsed.exclusions if negate else parsed.filters).append(clause)
+    rest.append(raw[last:])
+    parsed.text = " ".join("".join(rest).split())
+    return parsed
+
+
+def _filter_clause(name: str, value: str, taxonomy: Taxonomy | None) -> query.Query | None:
+    if name in FILTER_FIELDS:
+        target = FILTER_FIELDS[name]
+        if taxonomy is not None and target in ("classes", "factors"):
+            current, _ = taxonomy.resolve(target, value)
+            value = current or value
+        return query.Term(target, value.lower() if target not in ("kind", "status") else value)
+    if name == "sev":
+        low, dots, high = value.partition("..")
+        try:
+            lo = int(low) if low else None
+            hi = int(high) if high else (None if dots else lo)
+        except ValueError:
+            raise QueryError(
+                f"sev: expected a level or a range such as 1..2, got '{value}'"
+            ) from None
+        return query.NumericRange("sev", lo, hi)
+    if name == "after":
+        return query.DateRange("date", _date(value, name), None)
+    if name == "before":
+        return query.DateRange("date", None, _date(value, name))
+    if name == "year":
+        if not value.isdigit():
+            raise QueryError(f"year: expected a year such as 2026, got '{value}'")
+        return query.NumericRange("year", int(value), int(value))
+    return None
+
+
+def text_query(text: str, schema_: Schema) -> query.Query:
+    if not text:
+        return query.Every()
+    if re.search(r"(?:^|[\s(])[*?]", text):
+        raise QueryError("leading wildcards are not supported (they scan the whole index)")
+    parser = qparser.MultifieldParser(
+        ["title", "summary", "body", "classes", "alerts"], schema=schema_, group=qparser.AndGroup
+    )
+    parser.remove_plugin_class(qparser.WildcardPlugin)
+    parser.add_plugin(qparser.WildcardPlugin())
+    try:
+        parsed = parser.parse(text)
+    except Exception as exc:  # whoosh raises assorted errors on odd input
+        raise QueryError(f"cannot parse the query: {exc}") from None
+    terms = list(parsed.iter_all_terms()) if hasattr(parsed, "iter_all_terms") else []
+    if len(terms) > MAX_QUERY_TERMS:
+        raise QueryError(f"query has {len(terms)} terms; the limit is {MAX_QUERY_TERMS}")
+    if parsed is query.NullQuery:
+        return query.Every()
+    return parsed
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    title: str
+    kind: str
+    sev: int | None
+    date: str
+    classes: list[str]
+    url: str
+    snippet: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    total: int
+    page: int
+    limit: int
+    results: list[Hit]
+    facets: dict[str, dict[str, int]]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+FACETS = {"class": "classes", "sev": "sev", "team": "teams", "kind": "kind", "year": "year"}
+
+
+class ArchiveIndex:
+    """A read-only view of the current index generation."""
+
+    def __init__(self, base: Path, taxonomy: Taxonomy | None = None) -> None:
+        directory = current_dir(base)
+        if directory is None or not index.exists_in(str(directory)):
+            raise FileNotFoundError(f"no search index under {base}")
+        self.index = index.open_dir(str(directory))
+        self.base = base
+        self.taxonomy = taxonomy
+
+    def search(self, raw: str, *, limit: int = 20, page: int = 1) -> SearchResult:
+        limit = max(1, min(limit, MAX_LIMIT))
+        page = max(1, page)
+        parsed = parse_filters(raw, self.taxonomy)
+        q = text_query(parsed.text, self.index.schema)
+        clauses = [q, *parsed.filters]
+        final: query.Query = query.And(clauses) if len(clauses) > 1 else q
+        if parsed.exclusions:
+            final = query.AndNot(final, query.Or(parsed.exclusions))
+        facets = sorting.Facets()
+        for name, field_name in FACETS.items():
+            facets.add_field(field_name, allow_overlap=field_name in ("classes", "teams"))
+            _ = name
+        with self.index.searcher() as searcher:
+            hits = searcher.search_page(final, page, pagelen=limit, groupedby=facets, terms=True)
+            hits.results.fragmenter = highlight.ContextFragmenter(maxchars=160, surround=60)
+            hits.results.formatter = highlight.HtmlFormatter(tagname="mark")
+            results = [self._hit(hit) for hit in hits]
+            facet_counts = {
+                name: self._facet(hits.results, field_name) for name, field_name in FACETS.items()
+            }
+            return SearchResult(raw, hits.total, page, limit, results, facet_counts)
+
+    @staticmethod
+    def _facet(results: Any, field_name: str) -> dict[str, int]:
+        groups = results.groups(field_name)
+        counts = {str(key): len(ids) for key, ids in groups.items() if key not in (None, "")}
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    @staticmethod
+    def _hit(hit: Any) -> Hit:
+        snippet = hit.highlights("body") or hit.highlights("summary") or hit.get("summary", "")
+        if not snippet:
+            snippet = " ".join(hit.get("body", "").split()[:30])
+        stored = hit.fields()
+        sev = stored.get("sev") or None
+        return Hit(
+            id=stored["id"],
+            title=stored["title"],
+            kind=stored["kind"],
+            sev=sev,
+            date=stored["date"].date().isoformat(),
+            classes=[c for c in stored.get("classes", "").split(",") if c],
+            url=stored["url"],
+            snippet=snippet,
+            score=round(float(hit.score or 0.0), 4),
+        )
+
+    def similar(self, record_id: str, limit: int = 5) -> list[Hit]:
+        """Records sharing classes and wording: more-like-this on the text, boosted by class."""
+        with self.index.searcher() as searcher:
+            docnum = searcher.document_number(id=record_id)
+            if docnum is None:
+                raise KeyError(record_id)
+            return self._similar(searcher, docnum, limit)
+
+    def _similar(self, searcher: Searcher, docnum: int, limit: int) -> list[Hit]:
+        stored = searcher.stored_fields(docnum)
+        classes = [c for c in stored.get("classes", "").split(",") if c]
+        text = " ".join(
+            (stored.get("title", ""), stored.get("summary", ""), stored.get("body", ""))
+        )
+        keywords = [word for word, _ in searcher.key_terms_from_text("body", text, numterms=12)]
+        shoulds: list[query.Query] = [query.Term("body", word) for word in keywords]
+        shoulds += [query.Term("classes", c, boost=4.0) for c in classes]
+        if not shoulds:
+            return []
+        q = query.AndNot(query.Or(shoulds), query.Term("id", stored["id"]))
+        results = searcher.search(q, limit=limit)
+        return [self._hit(hit) for hit in results]
+
+    def similar_all(self, ids: Iterable[str], limit: int = 5) -> dict[str, list[Hit]]:
+        """Similar records of every id, in one searcher (for the static pages)."""
+        found: dict[str, list[Hit]] = {}
+        with self.index.searcher() as searcher:
+            for record_id in ids:
+                docnum = searcher.document_number(id=record_id)
+                if docnum is not None:
+                    found[record_id] = self._similar(searcher, docnum, limit)
+        return found
