@@ -13,15 +13,16 @@ from playwright.sync_api import Browser
 from pmarchive.archive import load_archive
 from pmarchive.project import archive_config, plugin_options
 from pmarchive.records import PostMortem
+from pmarchive.server import create_app
 
-from .browser import chromium, serve_directory, watch
+from .browser import chromium, serve_app, serve_directory, watch
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def example_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def example_site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     site_dir = tmp_path_factory.mktemp("example-site")
     config = load_config(str(ROOT / "mkdocs.yml"), site_dir=str(site_dir), strict=True)
     config.plugins.on_startup(command="build", dirty=False)
@@ -29,7 +30,22 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         build(config)
     finally:
         config.plugins.on_shutdown()
-    with serve_directory(site_dir) as base:
+    return site_dir
+
+
+@pytest.fixture(scope="module")
+def example_site(example_site_dir: Path) -> Iterator[str]:
+    """The static site alone, as a plain web server (or GitHub Pages) would serve it."""
+    with serve_directory(example_site_dir) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def served_with_api(example_site_dir: Path) -> Iterator[str]:
+    """The site with the search API, as `pmarchive serve` runs it."""
+    options = plugin_options(ROOT / "mkdocs.yml")
+    index_dir = ROOT / str(options.get("search_index_dir", ".pmarchive/search-index"))
+    with serve_app(create_app(example_site_dir, index_dir)) as base:
         yield base
 
 
@@ -108,3 +124,33 @@ def test_alert_page_to_every_prior_incident_and_class(browser: Browser, example_
     page.wait_for_url(f"**/{first.lower()}/")
     assert page.locator(".pm-header").get_attribute("data-record") == first
     watched.assert_clean()
+
+
+def test_search_page_ranks_counts_and_narrows(browser: Browser, served_with_api: str) -> None:
+    page = browser.new_page()
+    watched = watch(page, served_with_api)
+    page.goto(served_with_api + "search/")
+    page.locator("#pm-q").press_sequentially("stampede", delay=20)
+    page.wait_for_selector('#pm-results[data-query="stampede"] .pm-hit')
+    first_ids = page.locator("#pm-results .pm-hit").evaluate_all(
+        "hits => hits.map(h => h.dataset.id)"
+    )
+    assert first_ids, "no results"
+    button = page.locator('.pm-facet[data-facet="sev"] .pm-facet-value').first
+    label = button.get_attribute("data-filter")
+    count = int(button.locator(".pm-count").inner_text())
+    assert 0 < count <= len(first_ids)
+    button.click()
+    page.wait_for_function(
+        "n => document.querySelectorAll('#pm-results .pm-hit').length === n", arg=count
+    )
+    assert page.input_value("#pm-q") == f"stampede {label}"
+    assert page.locator("#pm-status").inner_text().startswith(f"{count} result")
+    watched.assert_clean()
+
+
+def test_search_page_without_api_says_so(browser: Browser, example_site: str) -> None:
+    page = browser.new_page()
+    page.goto(example_site + "search/?q=stampede")
+    page.wait_for_function("document.querySelector('#pm-search.pm-no-api') !== null")
+    assert "search API" in page.locator("#pm-status").inner_text()

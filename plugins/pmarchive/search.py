@@ -71,7 +71,7 @@ def _document(record: AnyRecord, digest: str) -> dict[str, Any]:
         "teams": ",".join(record.teams),
         "services": ",".join(record.services),
         "alerts": ",".join(record.alerts),
-        "sev": record.sev if isinstance(record, PostMortem) else 0,
+        "sev": record.sev if isinstance(record, PostMortem) else None,
         "date": dt.datetime.combine(record.date, dt.time()),
         "year": record.date.year,
         "status": record.status if isinstance(record, PostMortem) else "",
@@ -140,7 +140,8 @@ def build_index(records: Sequence[AnyRecord], base: Path) -> IndexStats:
                 updated += 1
             else:
                 added += 1
-            writer.update_document(**_document(record, digest))
+            document = {k: v for k, v in _document(record, digest).items() if v is not None}
+            writer.update_document(**document)
         writer.commit(optimize=added + updated + removed > 0 and len(wanted) < 50_000)
     except BaseException:
         writer.cancel()

@@ -39,6 +39,7 @@
   }
 
   function render(data) {
+    results.setAttribute("data-query", data.query);
     status.textContent = data.total + " result" + (data.total === 1 ? "" : "s");
     results.innerHTML = data.results.map(function (hit) {
       var sev = hit.sev ? "SEV-" + hit.sev : hit.kind;
