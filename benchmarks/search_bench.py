@@ -1,0 +1,127 @@
+"""Search at scale: index build time, API latency p50/p95 and bytes per query.
+
+    .venv/bin/python benchmarks/search_bench.py 1000 10000
+
+For each size: a synthetic archive (pmarchive.synthetic), a full index build, an incremental
+rebuild with nothing changed, then 200 queries through the HTTP API served by uvicorn on
+loopback, and the size of Material's search_index.json for the same archive (a site build).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import random
+import shutil
+import statistics
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from pmarchive.archive import load_archive
+from pmarchive.config import ArchiveConfig
+from pmarchive.search import build_index
+from pmarchive.server import create_app
+from pmarchive.synthetic import WORDS, write_corpus
+from pmarchive.taxonomy import load_taxonomy
+
+ROOT = Path(__file__).resolve().parent.parent
+MKDOCS_YML = """\
+site_name: Synthetic archive
+theme: {name: material, font: false}
+plugins: [search, postmortems]
+nav: [index.md]
+"""
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+def queries(taxonomy_classes: list[str], count: int) -> list[str]:
+    rng = random.Random(7)
+    made = []
+    for n in range(count):
+        words = " ".join(rng.sample(WORDS, 2))
+        if n % 3 == 0:
+            made.append(f"{words} class:{rng.choice(taxonomy_classes)}")
+        elif n % 3 == 1:
+            made.append(f"{rng.choice(WORDS)} sev:1..2 after:2025-01-01")
+        else:
+            made.append(words)
+    return made
+
+
+def measure(count: int, workdir: Path, with_site: bool) -> None:
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from tests.browser import serve_app
+
+    root = workdir / str(count)
+    shutil.copytree(ROOT / "taxonomy", root / "taxonomy")
+    (root / "nearmisses").mkdir()
+    taxonomy, _ = load_taxonomy(root / "taxonomy")
+    write_corpus(root / "postmortems", count, taxonomy)
+    archive = load_archive(ArchiveConfig(root=root))
+    assert not archive.errors, archive.errors[:3]
+    start = time.perf_counter()
+    build_index(archive.records, root / "index")
+    full = time.perf_counter() - start
+    start = time.perf_counter()
+    build_index(archive.records, root / "index")
+    incremental = time.perf_counter() - start
+    (root / "site").mkdir()
+    latencies: list[float] = []
+    sizes: list[int] = []
+    with serve_app(create_app(root / "site", root / "index", taxonomy)) as base:
+        urllib.request.urlopen(base + "api/search?q=warmup").read()
+        for q in queries(sorted(taxonomy.classes), 200):
+            url = base + "api/search?limit=20&q=" + urllib.parse.quote(q)
+            start = time.perf_counter()
+            body = urllib.request.urlopen(url).read()
+            latencies.append((time.perf_counter() - start) * 1000)
+            sizes.append(len(body))
+    material = "-"
+    if with_site:
+        from mkdocs.commands.build import build
+        from mkdocs.config import load_config
+
+        (root / "docs").mkdir()
+        (root / "docs" / "index.md").write_text("# Synthetic\n")
+        (root / "mkdocs.yml").write_text(MKDOCS_YML)
+        config = load_config(str(root / "mkdocs.yml"), site_dir=str(root / "built"))
+        config.plugins.on_startup(command="build", dirty=False)
+        build(config)
+        config.plugins.on_shutdown()
+        material = str((root / "built" / "search" / "search_index.json").stat().st_size)
+    print(
+        f"{count:>7} {full:>9.1f} {incremental:>7.2f} {statistics.median(latencies):>8.1f} "
+        f"{percentile(latencies, 0.95):>8.1f} {statistics.mean(sizes):>10.0f} "
+        f"{max(sizes):>9} {material:>14}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("sizes", nargs="*", type=int, default=[1000, 10000])
+    parser.add_argument("--no-site", action="store_true", help="skip the Material site build")
+    args = parser.parse_args()
+    print(
+        f"machine: {platform.machine()}, {platform.python_implementation()} "
+        f"{platform.python_version()}; 200 queries per size, limit 20, one client"
+    )
+    print(
+        f"{'records':>7} {'build s':>9} {'noop s':>7} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'mean B/q':>10} {'max B/q':>9} {'material B':>14}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in args.sizes:
+            measure(size, Path(tmp), not args.no_site)
+
+
+if __name__ == "__main__":
+    main()
