@@ -21,7 +21,8 @@ from whoosh.searching import Searcher
 from .records import AnyRecord, PostMortem
 from .taxonomy import Taxonomy
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+VERSION_FILE = "pmarchive-schema-version"
 MAX_QUERY_CHARS = 500
 MAX_QUERY_TERMS = 40
 MAX_LIMIT = 100
@@ -34,7 +35,8 @@ def schema() -> Schema:
         kind=ID(stored=True),
         title=TEXT(stored=True, analyzer=StemmingAnalyzer(), field_boost=3.0),
         summary=TEXT(stored=True, analyzer=StemmingAnalyzer(), field_boost=1.5),
-        body=TEXT(stored=True, analyzer=StemmingAnalyzer()),
+        # character positions make highlighting a lookup instead of a re-analysis of the body
+        body=TEXT(stored=True, analyzer=StemmingAnalyzer(), chars=True),
         classes=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
         factors=KEYWORD(stored=True, commas=True, lowercase=True),
         teams=KEYWORD(stored=True, commas=True, lowercase=True),
@@ -114,7 +116,7 @@ def build_index(records: Sequence[AnyRecord], base: Path) -> IndexStats:
         shutil.rmtree(new)
     wanted = {record.id: (record, content_hash(record)) for record in records}
     existing: dict[str, str] = {}
-    if old is not None and index.exists_in(str(old)):
+    if old is not None and index.exists_in(str(old)) and _version(old) == SCHEMA_VERSION:
         with index.open_dir(str(old)).searcher() as searcher:
             for fields in searcher.all_stored_fields():
                 existing[fields["id"]] = fields.get("content_hash", "")
@@ -125,6 +127,7 @@ def build_index(records: Sequence[AnyRecord], base: Path) -> IndexStats:
     else:
         existing = {}
         new.mkdir()
+        (new / VERSION_FILE).write_text(str(SCHEMA_VERSION))
         idx = index.create_in(str(new), schema())
     added = updated = removed = unchanged = 0
     writer = idx.writer()
@@ -154,6 +157,13 @@ def build_index(records: Sequence[AnyRecord], base: Path) -> IndexStats:
     if old is not None and old.name != new.name:
         shutil.rmtree(old, ignore_errors=True)
     return IndexStats(added, updated, removed, unchanged, new.name)
+
+
+def _version(directory: Path) -> int:
+    try:
+        return int((directory / VERSION_FILE).read_text())
+    except (OSError, ValueError):
+        return 0
 
 
 def _swap_current(base: Path, target: str) -> None:
@@ -319,7 +329,9 @@ class ArchiveIndex:
             _ = name
         with self.index.searcher() as searcher:
             hits = searcher.search_page(final, page, pagelen=limit, groupedby=facets, terms=True)
-            hits.results.fragmenter = highlight.ContextFragmenter(maxchars=160, surround=60)
+            hits.results.fragmenter = highlight.PinpointFragmenter(
+                maxchars=200, surround=70, autotrim=True
+            )
             hits.results.formatter = highlight.HtmlFormatter(tagname="mark")
             results = [self._hit(hit) for hit in hits]
             facet_counts = {
