@@ -44,7 +44,7 @@ def example_site(example_site_dir: Path) -> Iterator[str]:
 def served_with_api(example_site_dir: Path) -> Iterator[str]:
     """The site with the search API, as `pmarchive serve` runs it."""
     options = plugin_options(ROOT / "mkdocs.yml")
-    index_dir = ROOT / str(options.get("search_index_dir", ".pmarchive/search-index"))
+    index_dir = ROOT / str(options.get("search_index_dir", ".pmarchive/search-index")) / "internal"
     with serve_app(create_app(example_site_dir, index_dir)) as base:
         yield base
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pmarchive.archive import load_archive
+from pmarchive.audience import for_audience
 from pmarchive.indexes import group_records
 from pmarchive.project import archive_config, plugin_options
 
@@ -96,7 +97,9 @@ def test_example_site_has_every_alert_page_and_true_class_counts(tmp_path: Path)
     shutil.copytree(ROOT / "docs", root / "docs")
     shutil.copytree(ROOT / "overrides", root / "overrides")
     site = build_site(root, (root / "mkdocs.yml").read_text())
-    archive = load_archive(archive_config(root, plugin_options(root / "mkdocs.yml")))
+    archive = for_audience(
+        load_archive(archive_config(root, plugin_options(root / "mkdocs.yml"))), "internal"
+    )
     for name in archive.taxonomy.alerts:
         assert (site / "alerts" / name.lower() / "index.html").is_file(), name
     overview = (site / "classes/index.html").read_text()

@@ -26,6 +26,11 @@ class Archive:
     postmortems: list[PostMortem] = field(default_factory=list)
     nearmisses: list[NearMiss] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    audience: str = "restricted"
+    """Who this view of the archive is for (see audience.py); the full archive by default."""
+    withheld: int = 0
+    """How many records this audience may not see: aggregates say so."""
+    withheld_ids: frozenset[str] = frozenset()
 
     @property
     def records(self) -> list[AnyRecord]:

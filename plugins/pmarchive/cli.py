@@ -10,6 +10,7 @@ import click
 
 from . import __version__
 from .archive import Archive, load_archive
+from .audience import AudienceError, for_audience, resolve_audience
 from .project import archive_config, plugin_options
 from .search import ArchiveIndex, QueryError, build_index
 
@@ -25,14 +26,30 @@ def _load(root: Path, config_file: Path | None) -> tuple[Archive, dict[str, obje
     return load_archive(config), options
 
 
-def _fresh_index(root: Path, config_file: Path | None, index_dir: Path | None) -> ArchiveIndex:
-    """Bring the index up to date with the archive (cheap when nothing changed) and open it."""
+def _visible(
+    root: Path, config_file: Path | None, audience: str | None
+) -> tuple[Archive, dict[str, object]]:
+    """The validated archive as ``audience`` (or the configured audience) may see it."""
     archive, options = _load(root, config_file)
     if archive.errors:
         raise click.ClickException(
             f"the archive has {len(archive.errors)} error(s); run 'pmarchive check' first"
         )
-    base = index_dir or root / str(options.get("search_index_dir") or DEFAULT_INDEX)
+    try:
+        chosen = resolve_audience(audience or str(options.get("audience") or "internal"))
+    except AudienceError as exc:
+        raise click.UsageError(str(exc)) from None
+    return for_audience(archive, chosen), options
+
+
+def _fresh_index(
+    root: Path, config_file: Path | None, index_dir: Path | None, audience: str | None = None
+) -> ArchiveIndex:
+    """Bring the index up to date with the archive (cheap when nothing changed) and open it."""
+    archive, options = _visible(root, config_file, audience)
+    base = index_dir or (
+        root / str(options.get("search_index_dir") or DEFAULT_INDEX) / archive.audience
+    )
     build_index(archive.records, base)
     return ArchiveIndex(base, archive.taxonomy)
 
@@ -99,6 +116,12 @@ ROOT_OPTION = click.option(
     default=".",
     help="Archive root holding mkdocs.yml (default: the current folder).",
 )
+AUDIENCE_OPTION = click.option(
+    "--audience",
+    type=click.Choice(["public", "internal", "restricted"]),
+    default=None,
+    help="Whose view of the archive (default: PMARCHIVE_AUDIENCE, else the plugin's audience).",
+)
 INDEX_OPTION = click.option(
     "--index",
     "index_dir",
@@ -114,14 +137,20 @@ INDEX_OPTION = click.option(
 @INDEX_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the search API's JSON.")
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@AUDIENCE_OPTION
 def search(
-    query: tuple[str, ...], root: Path, index_dir: Path | None, as_json: bool, limit: int
+    query: tuple[str, ...],
+    root: Path,
+    index_dir: Path | None,
+    audience: str | None,
+    as_json: bool,
+    limit: int,
 ) -> None:
     """Search the archive: free text plus filters such as class:x sev:1..2 after:2026-01-01."""
     import json
     import re
 
-    archive_index = _fresh_index(root.resolve(), None, index_dir)
+    archive_index = _fresh_index(root.resolve(), None, index_dir, audience)
     try:
         result = archive_index.search(" ".join(query), limit=limit)
     except QueryError as exc:
@@ -150,17 +179,26 @@ def search(
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--rebuild", is_flag=True, help="Build the site even when it exists.")
+@AUDIENCE_OPTION
 def serve(
-    root: Path, index_dir: Path | None, site_dir: Path | None, host: str, port: int, rebuild: bool
+    root: Path,
+    index_dir: Path | None,
+    audience: str | None,
+    site_dir: Path | None,
+    host: str,
+    port: int,
+    rebuild: bool,
 ) -> None:
     """Serve the built site and the search API (/api/search, /api/similar/<id>)."""
     from .server import run
 
     root = root.resolve()
     site = (site_dir or root / "site").resolve()
+    if audience:
+        os.environ["PMARCHIVE_AUDIENCE"] = audience  # the site build and the index agree
     if rebuild or not (site / "index.html").is_file():
         _build_site(root, site)
-    archive_index = _fresh_index(root, None, index_dir)
+    archive_index = _fresh_index(root, None, index_dir, audience)
     click.echo(f"serving {site} and the search API on http://{host}:{port}/", err=True)
     run(site, archive_index.base, archive_index.taxonomy, host, port)
 

@@ -194,7 +194,21 @@ def overview_page(archive: Archive, groups: Groups, kind: str) -> str:
             )
         rows.append("| " + " | ".join(cells) + " |")
     table = "| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n" + "\n".join(rows)
-    return f"# {spec.plural}\n\n{len(keys)} {spec.plural.lower()}.\n\n{table}\n"
+    return (
+        f"# {spec.plural}\n\n{len(keys)} {spec.plural.lower()}.{withheld_note(archive)}\n\n"
+        f"{table}\n"
+    )
+
+
+def withheld_note(archive: Archive) -> str:
+    """Aggregates say how many records this audience does not see."""
+    if not archive.withheld:
+        return ""
+    n = archive.withheld
+    return (
+        f" {n} record{'s' * (n != 1)} {'are' if n != 1 else 'is'} withheld from the "
+        f"{archive.audience} audience and not counted here."
+    )
 
 
 def alias_redirects(archive: Archive) -> dict[str, str]:
@@ -244,7 +258,7 @@ def recent_section(archive: Archive, src: str = "index.md", limit: int = 10) -> 
         )
     )
     return (
-        f"{links}\n\n## Recent incidents\n\n"
+        f"{links}\n\n{withheld_note(archive).strip()}\n\n## Recent incidents\n\n"
         + record_table(archive.postmortems[:limit], src)
         + "\n## Recent near-misses and weak signals\n\n"
         + record_table(archive.nearmisses[:limit], src)

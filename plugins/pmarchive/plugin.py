@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 
 from .archive import Archive, load_archive
+from .audience import AudienceError, for_audience, resolve_audience
 from .config import ArchiveConfig
 from .indexes import INDEX_KINDS, Groups, class_neighbours, group_records, index_url
 from .indexpages import (
@@ -61,6 +63,8 @@ class PostmortemsConfig(base.Config):
     """Whoosh index, relative to mkdocs.yml; kept out of the site unless you put it there."""
     similar_limit = c.Type(int, default=5)
     """How many similar records each record page lists."""
+    audience = c.Choice(("public", "internal", "restricted"), default="internal")
+    """Who the build is for; records above it appear nowhere in it. PMARCHIVE_AUDIENCE wins."""
 
 
 class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
@@ -71,31 +75,51 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         self.groups: Groups | None = None
         self.core_config: ArchiveConfig | None = None
         self.index_dir = Path(".pmarchive/search-index")
+        self.audience = "internal"
+        self.dirty = False
+        self.leaks: list[str] = []
         self.record_uris: set[str] = set()
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         root = Path(config.config_file_path).resolve().parent
         self.core_config = archive_config(root, dict(self.config))
-        self.index_dir = root / self.config.search_index_dir
+        try:
+            self.audience = resolve_audience(self.config.audience)
+        except AudienceError as exc:
+            raise PluginError(str(exc)) from None
+        # one index per audience: a public build never reads or writes the internal index
+        self.index_dir = root / self.config.search_index_dir / self.audience
         for asset in ASSETS:
             target = config.extra_css if asset.endswith(".css") else config.extra_javascript
             if asset not in [str(item) for item in target]:
                 target.append(asset)
         return config
 
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        self.dirty = dirty
+
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        self.leaks = []
+        if self.audience == "public" and self.dirty:
+            raise PluginError(
+                "a public build always starts from a clean site directory; drop --dirty"
+            )
+
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:
         assert self.core_config is not None
-        archive = load_archive(self.core_config)
-        self.archive = archive
-        for warning in archive.warnings:
+        full = load_archive(self.core_config)
+        for warning in full.warnings:
             log.warning(warning.format_text())
-        if archive.errors:
-            shown = [d.format_text() for d in archive.errors[:MAX_ERRORS_SHOWN]]
-            more = len(archive.errors) - len(shown)
+        if full.errors:
+            shown = [d.format_text() for d in full.errors[:MAX_ERRORS_SHOWN]]
+            more = len(full.errors) - len(shown)
             tail = f"\n... and {more} more (run 'pmarchive check')" if more > 0 else ""
             raise PluginError(
-                f"the archive has {len(archive.errors)} error(s):\n" + "\n".join(shown) + tail
+                f"the archive has {len(full.errors)} error(s):\n" + "\n".join(shown) + tail
             )
+        archive = self.archive = for_audience(full, self.audience)
+        if archive.withheld:
+            log.info("%d records withheld from the %s audience", archive.withheld, self.audience)
         custom_dir = config.theme.custom_dir
         env = template_environment([Path(custom_dir)] if custom_dir else [])
         by_id = archive.by_id()
@@ -159,6 +183,25 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             markdown += "\n\n" + prior_incidents_section(self.archive, self.groups, known, src)
         return markdown
 
+    def on_page_content(
+        self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str | None:
+        # MkDocs only logs links to missing pages at INFO level; a link to a withheld record
+        # would tell the reader it exists, so it fails the build.
+        if self.archive is not None and self.archive.withheld_ids:
+            withheld = {record_id.lower() for record_id in self.archive.withheld_ids}
+            for match in _RECORD_LINK.finditer(html):
+                if match.group(2) in withheld:
+                    self.leaks.append(
+                        f"{page.file.src_uri} links to {match.group(1)}/{match.group(2)}/, "
+                        f"a record withheld from the {self.audience} audience"
+                    )
+        return html
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.leaks:
+            raise PluginError("\n".join(self.leaks))
+
     def on_nav(self, nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation:
         # Records are reached through index pages and search; a nav entry per record would be
         # rendered into every page and make the build quadratic.
@@ -176,6 +219,11 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         ):
             if folder.is_dir():
                 server.watch(str(folder))
+
+
+_RECORD_LINK = re.compile(
+    r"href=\"[^\"]*?\b(postmortems|nearmisses)/([a-z0-9][a-z0-9-]*)/?(?:index\.html|\.md)?[\"#]"
+)
 
 
 def _without_records(items: list[Any], record_uris: set[str]) -> list[Any]:

@@ -1,0 +1,127 @@
+"""Audiences: a record above the build's audience reaches no output of that build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from mkdocs.exceptions import Abort
+
+from pmarchive.audience import AudienceError, resolve_audience
+
+from .conftest import BASE_NM, BASE_PM, front_matter, write
+from .sites import build_site
+
+SECRET_TITLE = "Zanzibar vault keys rotated by hand"
+RESTRICTED_ID = "INC-2026-03-03-001"
+PUBLIC_YML = """\
+site_name: Tiny archive
+theme:
+  name: material
+  font: false
+plugins:
+  - search
+  - postmortems:
+      today: "2026-11-24"
+      audience: public
+nav:
+  - Home: index.md
+"""
+
+
+@pytest.fixture
+def mixed(archive_root: Path) -> Path:
+    write(
+        archive_root,
+        "postmortems/INC-2026-05-29-001.md",
+        front_matter(BASE_PM, visibility="public", related=f"[{RESTRICTED_ID}]"),
+    )
+    write(
+        archive_root,
+        f"postmortems/{RESTRICTED_ID}.md",
+        front_matter(
+            BASE_PM,
+            id=RESTRICTED_ID,
+            date="2026-03-03",
+            title=SECRET_TITLE,
+            visibility="restricted",
+            started_at=None,
+            detected_at=None,
+            mitigated_at=None,
+            resolved_at=None,
+        ),
+    )
+    write(archive_root, "nearmisses/NM-2026-06-02-001.md", front_matter(BASE_NM))  # internal
+    return archive_root
+
+
+def every_output(root: Path) -> str:
+    """All text the build produced: the site and the search index."""
+    parts = []
+    for folder in (root / "site", root / ".pmarchive"):
+        for path in folder.rglob("*"):
+            if path.is_file():
+                parts.append(path.read_bytes().decode("utf-8", "replace"))
+    return "\n".join(parts)
+
+
+def test_public_build_contains_no_trace_of_withheld_records(mixed: Path) -> None:
+    site = build_site(mixed, PUBLIC_YML)
+    assert (site / "postmortems/inc-2026-05-29-001/index.html").is_file()
+    assert not (site / f"postmortems/{RESTRICTED_ID.lower()}").exists()
+    assert not (site / "nearmisses/nm-2026-06-02-001").exists()
+    everything = every_output(mixed)
+    for needle in (
+        RESTRICTED_ID,
+        RESTRICTED_ID.lower(),
+        SECRET_TITLE,
+        "NM-2026-06-02-001",
+        "Config push to every region",
+    ):
+        assert needle not in everything, needle
+    assert (
+        "2 records are withheld from the public audience"
+        in (site / "classes/index.html").read_text()
+    )
+
+
+def test_internal_build_shows_internal_but_not_restricted(mixed: Path) -> None:
+    site = build_site(mixed)
+    assert (site / "nearmisses/nm-2026-06-02-001/index.html").is_file()
+    assert SECRET_TITLE not in every_output(mixed)
+
+
+def test_environment_variable_wins(mixed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PMARCHIVE_AUDIENCE", "restricted")
+    site = build_site(mixed, PUBLIC_YML)
+    assert (site / f"postmortems/{RESTRICTED_ID.lower()}/index.html").is_file()
+
+
+def test_a_page_linking_to_a_withheld_record_fails_the_build(
+    mixed: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write(
+        mixed,
+        "docs/index.md",
+        "# Home\n\nSee [the vault incident](postmortems/inc-2026-03-03-001/).\n",
+    )
+    with pytest.raises(Abort):
+        build_site(mixed, PUBLIC_YML)
+    assert "links to postmortems/inc-2026-03-03-001/, a record withheld" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("configured", "environ", "expected"),
+    [
+        (None, {}, "internal"),
+        ("public", {}, "public"),
+        ("public", {"PMARCHIVE_AUDIENCE": "Restricted"}, "restricted"),
+    ],
+)
+def test_resolve_audience(configured: str | None, environ: dict[str, str], expected: str) -> None:
+    assert resolve_audience(configured, environ) == expected
+
+
+def test_unknown_audience_is_refused() -> None:
+    with pytest.raises(AudienceError, match="not one of public, internal, restricted"):
+        resolve_audience("everyone", {})
