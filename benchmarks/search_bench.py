@@ -24,7 +24,7 @@ from pmarchive.archive import load_archive
 from pmarchive.config import ArchiveConfig
 from pmarchive.search import build_index
 from pmarchive.server import create_app
-from pmarchive.synthetic import WORDS, write_corpus
+from pmarchive.synthetic import VOCABULARY, WORDS, write_corpus
 from pmarchive.taxonomy import load_taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,16 +42,17 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def queries(taxonomy_classes: list[str], count: int) -> list[str]:
+    """A mix: a common word with a class filter, a mid-frequency word with SEV and date
+    filters, and two words from the long tail (what people type to find one incident)."""
     rng = random.Random(7)
     made = []
     for n in range(count):
-        words = " ".join(rng.sample(WORDS, 2))
         if n % 3 == 0:
-            made.append(f"{words} class:{rng.choice(taxonomy_classes)}")
+            made.append(f"{rng.choice(WORDS)} class:{rng.choice(taxonomy_classes)}")
         elif n % 3 == 1:
-            made.append(f"{rng.choice(WORDS)} sev:1..2 after:2025-01-01")
+            made.append(f"{rng.choice(VOCABULARY[30:300])} sev:1..2 after:2025-01-01")
         else:
-            made.append(words)
+            made.append(" ".join(rng.sample(VOCABULARY[30:], 2)))
     return made
 
 

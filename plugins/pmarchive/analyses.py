@@ -230,9 +230,7 @@ def fix_outcomes(
         after: tuple[str, ...] = ()
         if landed is not None:
             after = tuple(
-                pm.id
-                for pm in oldest_first
-                if slug in pm.cause_class and pm.date > landed
+                pm.id for pm in oldest_first if slug in pm.cause_class and pm.date > landed
             )
             status = "recurring after fix" if after else "going quiet"
         outcomes.append(
@@ -434,7 +432,7 @@ def percentile_nearest_rank(values: Sequence[float], percent: float) -> float | 
         return None
     if not 0 < percent <= 100:
         raise ValueError(f"percent must be above 0 and at most 100, not {percent}")
-    # Exact arithmetic: 0.9 * 70 in floats is 63.00000000000001, whose ceiling would be 64.
+    # Exact arithmetic: 55 / 100 * 100 in floats is 55.00000000000001, whose ceiling is 56.
     rank = max(1, math.ceil(Fraction(str(percent)) * len(values) / 100))
     return float(sorted(values)[rank - 1])
 
@@ -449,9 +447,7 @@ class Spread:
 
 def spread(values: Sequence[float]) -> Spread:
     """Count, median and nearest-rank p90 of the values."""
-    return Spread(
-        count=len(values), median=median(values), p90=percentile_nearest_rank(values, 90)
-    )
+    return Spread(count=len(values), median=median(values), p90=percentile_nearest_rank(values, 90))
 
 
 @dataclass(frozen=True)
@@ -483,19 +479,21 @@ def time_to_detect_and_resolve(
     nearest-rank percentile: the value at rank ⌈0.9 × n⌉ of the n sorted values. Medians and
     percentiles rather than means, because one long outage drags a mean far from the typical
     incident. By class, an incident with two classes counts in both. ``groups`` fixes the rows
-    and their order (so empty quarters show); without it, the groups present, sorted.
+    and their order (so empty quarters show); without it, every group with an incident, sorted.
     """
     detect: dict[str, list[float]] = {}
     resolve: dict[str, list[float]] = {}
+    seen: set[str] = set()
     for pm in postmortems:
         names = (quarter_of(pm.date),) if key == "quarter" else _classes_of(pm)
+        seen.update(names)
         for name in names:
             if pm.mttd_seconds is not None:
                 detect.setdefault(name, []).append(float(pm.mttd_seconds))
             if pm.mttr_seconds is not None:
                 resolve.setdefault(name, []).append(float(pm.mttr_seconds))
     if groups is None:
-        order: Sequence[str] = sorted(detect.keys() | resolve.keys())
+        order: Sequence[str] = sorted(seen)
     else:
         order = groups
     rows = tuple(

@@ -49,6 +49,39 @@ WORDS = [
     "lag",
 ]
 START = dt.date(2024, 1, 1)
+_SYLLABLES = [
+    "ka",
+    "lo",
+    "mi",
+    "ne",
+    "ru",
+    "sa",
+    "ti",
+    "vo",
+    "xe",
+    "zu",
+    "pra",
+    "sle",
+    "dro",
+    "fen",
+    "gul",
+    "hap",
+    "jir",
+    "kos",
+    "mav",
+    "nep",
+]
+# Real write-ups have a large vocabulary with a Zipf-shaped frequency: a few words everywhere,
+# most words rare. Domain words take the top ranks, invented words the long tail.
+VOCABULARY = [
+    *WORDS,
+    *(a + b + c for a in _SYLLABLES for b in _SYLLABLES for c in ("", "n", "t", "s", "r")),
+]
+_WEIGHTS = [1 / rank for rank in range(1, len(VOCABULARY) + 1)]
+
+
+def _text(rng: random.Random, count: int) -> str:
+    return " ".join(rng.choices(VOCABULARY, weights=_WEIGHTS, k=count))
 
 
 def _pick(rng: random.Random, names: list[str], most: int) -> list[str]:
@@ -70,7 +103,7 @@ def postmortem_text(n: int, taxonomy: Taxonomy) -> tuple[str, str]:
     classes = _pick(rng, sorted(taxonomy.classes), 2)
     text = f"""---
 id: {record_id}
-title: Synthetic incident {n} in {rng.choice(WORDS)} {rng.choice(WORDS)}
+title: Synthetic incident {n} in {_text(rng, 3)}
 status: final
 sev: {rng.choice(sorted(taxonomy.severity) or [3])}
 date: {day.isoformat()}
@@ -86,13 +119,13 @@ revenue_impact_usd: {rng.randint(0, 50) * 500}
 teams: [{", ".join(_pick(rng, sorted(taxonomy.teams), 2))}]
 services: [{", ".join(_pick(rng, sorted(taxonomy.services), 2))}]
 alerts: [{", ".join(_pick(rng, sorted(taxonomy.alerts), 1))}]
-summary: {" ".join(rng.choice(WORDS) for _ in range(18))}.
+summary: {_text(rng, 18)}.
 visibility: internal
 ---
 
 ## Summary
 
-{" ".join(rng.choice(WORDS) for _ in range(120))}.
+{_text(rng, 120)}.
 
 ## Timeline
 
@@ -101,7 +134,7 @@ visibility: internal
 
 ## Lessons
 
-{" ".join(rng.choice(WORDS) for _ in range(80))}.
+{_text(rng, 80)}.
 """
     return record_id, text
 
