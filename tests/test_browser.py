@@ -154,3 +154,26 @@ def test_search_page_without_api_says_so(browser: Browser, example_site: str) ->
     page.goto(example_site + "search/?q=stampede")
     page.wait_for_function("document.querySelector('#pm-search.pm-no-api') !== null")
     assert "search API" in page.locator("#pm-status").inner_text()
+
+
+@pytest.mark.parametrize("page_path", ["trends/", "risk-register/", "classes/cache-stampede/"])
+def test_charts_draw_in_a_real_browser(
+    browser: Browser, example_site: str, page_path: str, tmp_path: Path
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    watched = watch(page, example_site)
+    page.goto(example_site + page_path)
+    page.wait_for_function(
+        "document.querySelectorAll('.pm-plot').length > 0 && "
+        "[...document.querySelectorAll('.pm-plot')].every(p => p.querySelector('svg.main-svg'))"
+    )
+    plot = page.locator(".pm-plot").first
+    box = plot.bounding_box()
+    assert box is not None and box["width"] > 500 and box["height"] > 200
+    shot = tmp_path / "chart.png"
+    plot.screenshot(path=str(shot))
+    assert shot.stat().st_size > 5_000  # a drawn chart, not an empty box
+    # the palette toggle redraws the charts in the dark scheme without errors
+    page.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
+    page.wait_for_timeout(200)
+    watched.assert_clean()

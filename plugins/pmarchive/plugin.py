@@ -16,8 +16,10 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 
+from .analyses import RiskWeights
 from .archive import Archive, load_archive
 from .audience import AudienceError, for_audience, resolve_audience
+from .charts import PLOTLY_ASSET, PLOTLY_JS
 from .config import ArchiveConfig
 from .indexes import INDEX_KINDS, Groups, class_neighbours, group_records, index_url
 from .indexpages import (
@@ -28,8 +30,15 @@ from .indexpages import (
     recent_section,
 )
 from .project import archive_config
-from .render import ASSETS, render_record_page, search_page, template_environment
+from .render import (
+    ASSETS,
+    SITE_WIDE,
+    render_record_page,
+    search_page,
+    template_environment,
+)
 from .search import ArchiveIndex, build_index
+from .trendpages import TrendContext, alert_section, class_section, trend_pages
 
 log = get_plugin_logger(__name__)
 
@@ -63,6 +72,8 @@ class PostmortemsConfig(base.Config):
     """Whoosh index, relative to mkdocs.yml; kept out of the site unless you put it there."""
     similar_limit = c.Type(int, default=5)
     """How many similar records each record page lists."""
+    risk_weights = c.Type(dict, default={})
+    """Risk-register weights: w_usd, w_count, w_sev, w_recent, recent_days, sev_weight."""
     audience = c.Choice(("public", "internal", "restricted"), default="internal")
     """Who the build is for; records above it appear nowhere in it. PMARCHIVE_AUDIENCE wins."""
 
@@ -89,7 +100,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             raise PluginError(str(exc)) from None
         # one index per audience: a public build never reads or writes the internal index
         self.index_dir = root / self.config.search_index_dir / self.audience
-        for asset in ASSETS:
+        for asset in SITE_WIDE:
             target = config.extra_css if asset.endswith(".css") else config.extra_javascript
             if asset not in [str(item) for item in target]:
                 target.append(asset)
@@ -149,8 +160,34 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             same_class_limit=self.config.same_class_limit,
             doc_pages=frozenset(f.src_uri for f in files.documentation_pages()),
         )
-        for src_uri, content in all_index_pages(archive, options).items():
+        try:
+            weights = RiskWeights(**self.config.risk_weights)
+        except TypeError as exc:
+            raise PluginError(f"postmortems: risk_weights: {exc}") from None
+        trends = TrendContext(archive, self.core_config.effective_today(), weights)
+        index_pages = all_index_pages(archive, options)
+        for src_uri in list(index_pages):
+            kind, _, rest = src_uri.partition("/")
+            key = rest.removesuffix(".md")
+            if kind == "classes" and key in archive.taxonomy.classes:
+                index_pages[src_uri] += "\n" + class_section(trends, key, src_uri)
+            elif kind == "alerts" and rest != "index.md" and "/" not in key:
+                name = next((a for a in groups.by_kind["alerts"] if a.lower() == key), None)
+                classes = list(
+                    dict.fromkeys(
+                        c for r in groups.get("alerts", name or "") for c in r.cause_class
+                    )
+                )
+                alert = next(
+                    (a for a in archive.taxonomy.alerts.values() if a.name.lower() == key), None
+                )
+                if not classes and alert is not None:
+                    classes = list(alert.classes)
+                index_pages[src_uri] += "\n" + alert_section(trends, classes, src_uri)
+        index_pages.update(trend_pages(trends))
+        for src_uri, content in index_pages.items():
             files.append(File.generated(config, src_uri, content=content))
+        files.append(File.generated(config, PLOTLY_ASSET, abs_src_path=str(PLOTLY_JS)))
         files.append(File.generated(config, "search.md", content=search_page()))
         for asset, data in ASSETS.items():
             files.append(File.generated(config, asset, content=data))

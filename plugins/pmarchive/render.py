@@ -22,6 +22,8 @@ ASSETS: dict[str, bytes] = {
     if path.suffix in (".css", ".js")
 }
 """Stylesheets and scripts the plugin adds to every site, by their path in the site."""
+SITE_WIDE = ("assets/pmarchive/pmarchive.css", "assets/pmarchive/search.js")
+"""The assets every page loads; charts.js and plotly.js load only on pages with charts."""
 
 LinkResolver = Callable[[str, str], "str | None"]
 """(index kind, key) -> site-relative URL of that index page, or None when it has none."""

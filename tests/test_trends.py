@@ -1,0 +1,117 @@
+"""Trend pages: chart containers with data tables beneath, plotly.js shipped once, never inlined."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from pmarchive.charts import PLOTLY_JS
+
+from .conftest import BASE_NM, BASE_PM, front_matter, write
+from .sites import build_site
+
+NO_STAMPS = {"started_at": None, "detected_at": None, "mitigated_at": None, "resolved_at": None}
+
+
+@pytest.fixture
+def site(archive_root: Path) -> Path:
+    for record_id, sev, cls in (
+        ("INC-2026-01-10-001", "1", "[cache-stampede]"),
+        ("INC-2026-02-15-001", "2", "[cache-stampede, retry-storm]"),
+        ("INC-2026-05-03-001", "3", "[config-blast-radius]"),
+    ):
+        write(
+            archive_root,
+            f"postmortems/{record_id}.md",
+            front_matter(
+                BASE_PM,
+                id=record_id,
+                date=record_id[4:14],
+                sev=sev,
+                cause_class=cls,
+                revenue_impact_usd="1000",
+                **NO_STAMPS,
+            ),
+        )
+    write(archive_root, "nearmisses/NM-2026-06-02-001.md", front_matter(BASE_NM))
+    return build_site(archive_root)
+
+
+PAGES = {
+    "trends": [
+        "pyramid",
+        "recurrence",
+        "recurrence-top",
+        "timings",
+        "detection",
+        "nearmisses",
+        "actions",
+    ],
+    "risk-register": ["risk"],
+    "classes/cache-stampede": ["class-cache-stampede"],
+    "alerts/higherrorrate": ["alert-classes"],
+}
+
+
+@pytest.mark.parametrize(("page", "charts"), PAGES.items())
+def test_chart_containers_with_data_tables(site: Path, page: str, charts: list[str]) -> None:
+    html = (site / page / "index.html").read_text()
+    for chart in charts:
+        match = re.search(
+            rf'<figure class="pm-chart" id="{chart}">.*?<script type="application/json" '
+            rf'id="{chart}-data">(.*?)</script></figure>',
+            html,
+            re.S,
+        )
+        assert match, f"{page}: no chart {chart}"
+        figure = json.loads(match.group(1).replace("<\\/", "</"))
+        assert figure["data"], chart
+        section = re.split(r"<h2", html[match.end() :], maxsplit=1)[0]
+        assert "<table>" in section, f"{page}: no data table beneath {chart}"
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "trends",
+        "risk-register",
+        "program-health",
+        "sev-audit",
+        "reviews",
+        "reviews/2026-q1",
+        "reviews/2026-q2",
+    ],
+)
+def test_leadership_pages_exist(site: Path, page: str) -> None:
+    assert (site / page / "index.html").is_file()
+
+
+def test_plotly_js_shipped_once_and_never_inlined(site: Path) -> None:
+    shipped = [
+        p for p in site.rglob("*.js") if p.read_bytes()[:2000] == PLOTLY_JS.read_bytes()[:2000]
+    ]
+    assert [p.relative_to(site).as_posix() for p in shipped] == ["assets/pmarchive/plotly.min.js"]
+    signature = PLOTLY_JS.read_text()[200:400]
+    for page in site.rglob("*.html"):
+        text = page.read_text()
+        assert signature not in text, page
+        sources = re.findall(r'<script src="([^"]*plotly[^"]*)"', text)
+        assert all(s.endswith("assets/pmarchive/plotly.min.js") for s in sources), page
+    assert "plotly.min.js" not in (site / "index.html").read_text()  # no chart, no plotly
+    largest = max(p.stat().st_size for p in site.rglob("*.html"))
+    assert largest < 300_000
+
+
+def test_risk_register_numbers_match_the_records(site: Path) -> None:
+    html = (site / "risk-register/index.html").read_text()
+    # cache-stampede: 2 incidents, $2,000, worst SEV-1 (weight 100), none in the last 90 days
+    # score = 2000 + 1000*2 + 1000*100 + 5000*0 = 104,000
+    row = re.search(
+        r"cache-stampede</a></td>\s*<td>(\d+)</td>\s*<td>([^<]+)</td>\s*"
+        r"<td>([^<]+)</td>\s*<td>(\d+)</td>\s*<td>([^<]+)</td>",
+        html,
+    )
+    assert row and row.groups() == ("2", "$2,000", "SEV-1", "0", "104,000")
