@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -12,6 +13,7 @@ from . import __version__
 from .archive import Archive, load_archive
 from .audience import AudienceError, for_audience, resolve_audience
 from .project import archive_config, plugin_options
+from .records import AnyRecord
 from .search import ArchiveIndex, QueryError, build_index
 
 DEFAULT_INDEX = ".pmarchive/search-index"
@@ -218,3 +220,200 @@ def _build_site(root: Path, site: Path) -> None:
             config.plugins.on_shutdown()
     except MkDocsException as exc:
         raise click.ClickException(f"the site did not build: {exc}") from None
+
+
+@main.group()
+def new() -> None:
+    """Write a new post-mortem or near-miss from a template (never overwrites a file)."""
+
+
+def _taxonomy_and_folders(root: Path) -> tuple[Any, Path, Path]:
+    from .taxonomy import load_taxonomy
+
+    options = plugin_options(root / "mkdocs.yml")
+    config = archive_config(root, options)
+    taxonomy, problems = load_taxonomy(config.taxonomy_path, root)
+    if any(p.severity.value == "error" for p in problems):
+        raise click.ClickException("the taxonomy has errors; run 'pmarchive check' first")
+    return taxonomy, config.postmortems_path, config.nearmisses_path
+
+
+@new.command("postmortem")
+@ROOT_OPTION
+@click.option("--title", required=True, help="One-line title.")
+@click.option("--sev", type=int, default=3, show_default=True, help="SEV level of the ladder.")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Day it happened (default: today).",
+)
+@click.option(
+    "--class", "classes", multiple=True, required=True, help="Cause class slug; repeat for several."
+)
+@click.option(
+    "--detection",
+    type=click.Choice(["alert", "human", "customer"]),
+    default="alert",
+    show_default=True,
+)
+@click.option("--team", "teams", multiple=True, help="Team slug; repeat for several.")
+def new_postmortem_command(
+    root: Path,
+    title: str,
+    sev: int,
+    day: Any,
+    classes: tuple[str, ...],
+    detection: str,
+    teams: tuple[str, ...],
+) -> None:
+    """Write postmortems/<next id>.md with every section its SEV owes."""
+    from .scaffold import ScaffoldError, new_postmortem
+
+    taxonomy, folder, _ = _taxonomy_and_folders(root.resolve())
+    try:
+        path = new_postmortem(
+            folder,
+            taxonomy,
+            title=title,
+            sev=sev,
+            day=day.date() if day else _today(),
+            classes=list(classes),
+            detection=detection,
+            teams=list(teams),
+        )
+    except ScaffoldError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(path)
+
+
+@new.command("near-miss")
+@ROOT_OPTION
+@click.option("--what", help="What nearly happened?")
+@click.option(
+    "--caught-by",
+    type=click.Choice(["luck", "defense", "person"]),
+    help="What caught it: luck, a defense, or a person?",
+)
+@click.option("--how", "how_caught", default="", help="How it was caught, in a sentence.")
+@click.option("--class", "cause_class", help="Which cause class?")
+@click.option(
+    "--kind",
+    type=click.Choice(["near-miss", "weak-signal"]),
+    default="near-miss",
+    show_default=True,
+)
+@click.option("--reporter", default="", help="Who reports it (optional).")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None)
+def new_nearmiss_command(
+    root: Path,
+    what: str | None,
+    caught_by: str | None,
+    how_caught: str,
+    cause_class: str | None,
+    kind: str,
+    reporter: str,
+    day: Any,
+) -> None:
+    """Three questions, one valid near-miss record: asked when not given as options."""
+    from .scaffold import NearMissAnswers, ScaffoldError, new_nearmiss
+    from .suggest import closest
+
+    taxonomy, _, folder = _taxonomy_and_folders(root.resolve())
+    if not what:
+        what = click.prompt("1/3 What nearly happened?")
+    if not caught_by:
+        caught_by = click.prompt(
+            "2/3 What caught it?", type=click.Choice(["luck", "defense", "person"])
+        )
+        if not how_caught:
+            how_caught = click.prompt("    How, in a sentence?", default="", show_default=False)
+    names = sorted(taxonomy.classes)
+    if cause_class and taxonomy.resolve("classes", cause_class)[0] is None:
+        best = closest(cause_class, [*names, *taxonomy.aliases("classes")])
+        hint = f"; did you mean '{best}'?" if best else f" (known: {', '.join(names)})"
+        raise click.ClickException(f"unknown cause class '{cause_class}'{hint}")
+    while not cause_class or taxonomy.resolve("classes", cause_class)[0] is None:
+        if cause_class:
+            best = closest(cause_class, [*names, *taxonomy.aliases("classes")])
+            hint = f" Did you mean '{best}'?" if best else ""
+            click.echo(f"Unknown cause class '{cause_class}'.{hint}", err=True)
+        click.echo("Cause classes: " + ", ".join(names), err=True)
+        cause_class = click.prompt("3/3 Which cause class?")
+    try:
+        path = new_nearmiss(
+            folder,
+            taxonomy,
+            NearMissAnswers(what, caught_by, cause_class, how_caught, kind),
+            day.date() if day else _today(),
+            reporter,
+        )
+    except ScaffoldError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(path)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def init(directory: Path) -> None:
+    """Create a new, valid, buildable archive in DIRECTORY (existing files are kept)."""
+    from .scaffold import init_archive
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for path in init_archive(directory, _today()):
+        click.echo(path)
+
+
+def _today() -> Any:
+    import datetime as dt
+
+    return dt.date.today()
+
+
+@main.command()
+@ROOT_OPTION
+@AUDIENCE_OPTION
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["json", "jsonl", "csv"]),
+    default="json",
+    show_default=True,
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["all", "postmortems", "nearmisses"]),
+    default="all",
+    show_default=True,
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to a file instead of standard output (an existing file is refused).",
+)
+def export(
+    root: Path, audience: str | None, output_format: str, kind: str, output: Path | None
+) -> None:
+    """Export the validated dataset (only what the audience may see) as JSON, JSONL or CSV."""
+    from . import export as exporter
+
+    archive, _ = _visible(root.resolve(), None, audience)
+    records: list[AnyRecord] = {
+        "all": archive.records,
+        "postmortems": list[AnyRecord](archive.postmortems),
+        "nearmisses": list[AnyRecord](archive.nearmisses),
+    }[kind]
+    writer = {"json": exporter.to_json, "jsonl": exporter.to_jsonl, "csv": exporter.to_csv}
+    text = writer[output_format](records)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        with output.open("x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        raise click.ClickException(f"{output} already exists; nothing was written") from None
+    click.echo(f"{len(records)} records written to {output}", err=True)

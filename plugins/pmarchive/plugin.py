@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from .archive import Archive, load_archive
 from .audience import AudienceError, for_audience, resolve_audience
 from .charts import PLOTLY_ASSET, PLOTLY_JS
 from .config import ArchiveConfig
+from .export import combined_schema, json_schema, to_json
 from .indexes import INDEX_KINDS, Groups, class_neighbours, group_records, index_url
 from .indexpages import (
     IndexOptions,
@@ -188,6 +190,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         for src_uri, content in index_pages.items():
             files.append(File.generated(config, src_uri, content=content))
         files.append(File.generated(config, PLOTLY_ASSET, abs_src_path=str(PLOTLY_JS)))
+        for src_uri, text in data_files(archive).items():
+            files.append(File.generated(config, src_uri, content=text))
         files.append(File.generated(config, "search.md", content=search_page()))
         for asset, data in ASSETS.items():
             files.append(File.generated(config, asset, content=data))
@@ -256,6 +260,21 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         ):
             if folder.is_dir():
                 server.watch(str(folder))
+
+
+def data_files(archive: Archive) -> dict[str, str]:
+    """/data/: the audience's dataset and the JSON Schema of the front-matter."""
+    extra = archive.config.extra_fields
+    schemas = {
+        "data/schema.json": combined_schema(archive.taxonomy, extra),
+        "data/schema-postmortem.json": json_schema("postmortem", archive.taxonomy, extra),
+        "data/schema-nearmiss.json": json_schema("nearmiss", archive.taxonomy, extra),
+    }
+    return {
+        "data/postmortems.json": to_json(archive.postmortems),
+        "data/nearmisses.json": to_json(archive.nearmisses),
+        **{path: json.dumps(schema, indent=2) + "\n" for path, schema in schemas.items()},
+    }
 
 
 _RECORD_LINK = re.compile(

@@ -1,0 +1,220 @@
+"""New records from templates, and new archives from the packaged skeleton. Never overwrites."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from . import __version__
+from .taxonomy import Taxonomy
+
+SKELETON = Path(__file__).parent / "skeleton"
+
+SECTIONS = {
+    "full": (
+        "Summary",
+        "Impact",
+        "Timeline",
+        "Contributing factors",
+        "What went well",
+        "Where we got lucky",
+        "Action items",
+        "Lessons",
+    ),
+    "lightweight": ("Summary", "Impact", "Timeline", "Action items", "Where we got lucky"),
+    "note": ("Summary", "Action items"),
+}
+PROMPTS = {
+    "Summary": "Two or three sentences: what happened, for how long, and who noticed.",
+    "Impact": "Who was affected and how much: customers, requests, money, data.",
+    "Timeline": "- HH:MM UTC — first signal\n- HH:MM UTC — detected\n- HH:MM UTC — mitigated",
+    "Contributing factors": "The conditions that lined up. Describe the system, not a person.",
+    "What went well": "Defences and people that limited the damage.",
+    "Where we got lucky": "What held by chance and will not hold next time.",
+    "Action items": "Reference the ids in the front-matter: AI-1 ...",
+    "Lessons": "What this teaches beyond this incident.",
+}
+
+
+class ScaffoldError(Exception):
+    """Something the author can fix: an existing file, an unknown class, a bad date."""
+
+
+def next_id(folder: Path, prefix: str, day: dt.date) -> str:
+    """The next free id of that day: PREFIX-YYYY-MM-DD-NNN (ids are never reused)."""
+    stem = f"{prefix}-{day.isoformat()}-"
+    taken = [
+        int(m.group(1))
+        for p in folder.rglob(f"{stem}*.md")
+        if (m := re.fullmatch(re.escape(stem) + r"(\d{3})", p.stem))
+    ]
+    return f"{stem}{max(taken, default=0) + 1:03d}"
+
+
+def _front_matter(fields: dict[str, object]) -> str:
+    return yaml.safe_dump(fields, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _write_new(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with path.open("x", encoding="utf-8") as handle:  # 'x': never overwrite
+            handle.write(text)
+    except FileExistsError:
+        raise ScaffoldError(f"{path} already exists; nothing was written") from None
+    return path
+
+
+def _check_classes(classes: list[str], taxonomy: Taxonomy) -> list[str]:
+    from .suggest import did_you_mean
+
+    resolved = []
+    for name in classes:
+        current, _ = taxonomy.resolve("classes", name)
+        if current is None:
+            raise ScaffoldError(
+                f"unknown cause class '{name}'{did_you_mean(name, taxonomy.classes)}"
+            )
+        resolved.append(current)
+    if not resolved:
+        raise ScaffoldError("give at least one cause class (--class)")
+    return resolved
+
+
+def new_postmortem(
+    folder: Path,
+    taxonomy: Taxonomy,
+    *,
+    title: str,
+    sev: int,
+    day: dt.date,
+    classes: list[str],
+    detection: str = "alert",
+    teams: Sequence[str] = (),
+) -> Path:
+    """Write a draft post-mortem with every section its SEV level's analysis owes."""
+    if sev not in taxonomy.severity:
+        levels = ", ".join(str(level) for level in sorted(taxonomy.severity))
+        raise ScaffoldError(f"SEV {sev} is not on the severity ladder ({levels})")
+    record_id = next_id(folder, "INC", day)
+    level = taxonomy.severity[sev]
+    fields: dict[str, object] = {
+        "id": record_id,
+        "title": title,
+        "status": "draft",
+        "sev": sev,
+        "date": day,
+        "cause_class": _check_classes(classes, taxonomy),
+        "detection": detection,
+    }
+    if teams:
+        fields["teams"] = list(teams)
+    sections = SECTIONS.get(level.analysis, SECTIONS["full"])
+    body = "\n".join(f"## {name}\n\n{PROMPTS[name]}\n" for name in sections)
+    due = (
+        f"<!-- {level.label} ({level.name}) owes a {level.analysis} analysis within "
+        f"{level.due_business_days} business days. -->\n\n"
+    )
+    return _write_new(folder / f"{record_id}.md", f"---\n{_front_matter(fields)}---\n\n{due}{body}")
+
+
+@dataclass(frozen=True)
+class NearMissAnswers:
+    """The three questions of the 30-second form."""
+
+    what: str
+    """What nearly happened (becomes the title)."""
+    caught_by: str
+    """luck, defense or person."""
+    cause_class: str
+    how_caught: str = ""
+    kind: str = "near-miss"
+
+
+def new_nearmiss(
+    folder: Path, taxonomy: Taxonomy, answers: NearMissAnswers, day: dt.date, reporter: str = ""
+) -> Path:
+    if answers.caught_by not in ("luck", "defense", "person"):
+        raise ScaffoldError(f"caught_by must be luck, defense or person, not '{answers.caught_by}'")
+    record_id = next_id(folder, "NM", day)
+    fields: dict[str, object] = {
+        "id": record_id,
+        "title": answers.what.strip().rstrip("."),
+        "date": day,
+        "kind": answers.kind,
+        "caught_by": answers.caught_by,
+        "cause_class": _check_classes([answers.cause_class], taxonomy),
+    }
+    if reporter:
+        fields["reporter"] = reporter
+    body = (
+        f"## What happened\n\n{answers.what.strip()}\n\n## What caught it\n\n"
+        f"{answers.how_caught.strip() or answers.caught_by}\n"
+    )
+    return _write_new(folder / f"{record_id}.md", f"---\n{_front_matter(fields)}---\n\n{body}")
+
+
+def init_archive(target: Path, today: dt.date) -> list[Path]:
+    """A new, valid, buildable archive in ``target``; existing files are left untouched."""
+    from .taxonomy import load_taxonomy
+
+    written: list[Path] = []
+    skipped: list[Path] = []
+    renames = {
+        "gitignore": ".gitignore",
+        "github-workflows/archive.yml": ".github/workflows/archive.yml",
+    }
+    for source in sorted(SKELETON.rglob("*")):
+        if source.is_dir() or "__pycache__" in source.parts:
+            continue
+        rel = source.relative_to(SKELETON).as_posix()
+        destination = target / renames.get(rel, rel)
+        if destination.exists():
+            skipped.append(destination)
+            continue
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, destination)
+        written.append(destination)
+    requirements = target / "requirements.txt"
+    if not requirements.exists():
+        requirements.write_text(
+            f"# Pin pmarchive to the release or git URL your organisation uses.\n"
+            f"pmarchive=={__version__}\n"
+        )
+        written.append(requirements)
+    taxonomy, _ = load_taxonomy(target / "taxonomy")
+    (target / "nearmisses").mkdir(exist_ok=True)
+    if not any((target / "postmortems").glob("*.md")):
+        cls = next(iter(taxonomy.classes))
+        written.append(
+            new_postmortem(
+                target / "postmortems",
+                taxonomy,
+                title="Example: replace me with your first incident",
+                sev=max(taxonomy.severity),
+                day=today,
+                classes=[cls],
+            )
+        )
+    if not any((target / "nearmisses").glob("*.md")):
+        cls = next(iter(taxonomy.classes))
+        written.append(
+            new_nearmiss(
+                target / "nearmisses",
+                taxonomy,
+                NearMissAnswers(
+                    "Example: a change that nearly went out to every region at once",
+                    "person",
+                    cls,
+                    "A reviewer asked about the rollout scope.",
+                ),
+                today,
+            )
+        )
+    return written

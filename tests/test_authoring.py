@@ -1,0 +1,249 @@
+"""Scaffolding, the 30-second near-miss form, init, exports and the workflow files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from pmarchive.archive import load_archive
+from pmarchive.cli import main
+from pmarchive.config import ArchiveConfig
+
+from .conftest import BASE_NM, BASE_PM, TODAY, front_matter, write
+from .sites import build_site
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def invoke(*args: str, input: str | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), input=input)
+    return result.exit_code, result.output
+
+
+def clean(root: Path) -> list[str]:
+    return [d.format_text() for d in load_archive(ArchiveConfig(root=root)).diagnostics]
+
+
+def test_new_postmortem_ids_increment_and_validate(archive_root: Path) -> None:
+    paths = []
+    for _ in range(2):
+        code, out = invoke(
+            "new",
+            "postmortem",
+            "--root",
+            str(archive_root),
+            "--title",
+            "Checkout down",
+            "--sev",
+            "1",
+            "--class",
+            "cache-stampede",
+            "--date",
+            "2026-05-29",
+            "--team",
+            "checkout",
+        )
+        assert code == 0, out
+        paths.append(Path(out.strip()))
+    assert [p.name for p in paths] == ["INC-2026-05-29-001.md", "INC-2026-05-29-002.md"]
+    text = paths[0].read_text()
+    for section in (
+        "## Summary",
+        "## Impact",
+        "## Timeline",
+        "## Contributing factors",
+        "## Action items",
+        "## Where we got lucky",
+    ):
+        assert section in text
+    assert clean(archive_root) == []
+
+
+def test_new_postmortem_never_overwrites(archive_root: Path) -> None:
+    existing = write(archive_root, "postmortems/INC-2026-05-29-001.md", front_matter(BASE_PM))
+    before = existing.read_bytes()
+    code, out = invoke(
+        "new",
+        "postmortem",
+        "--root",
+        str(archive_root),
+        "--title",
+        "x",
+        "--class",
+        "retry-storm",
+        "--date",
+        "2026-05-29",
+    )
+    assert code == 0 and out.strip().endswith("INC-2026-05-29-002.md")
+    assert existing.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--class", "cache-stampeed"], "did you mean 'cache-stampede'?"),
+        (["--class", "retry-storm", "--sev", "9"], "SEV 9 is not on the severity ladder"),
+    ],
+)
+def test_new_postmortem_refuses_bad_input(
+    archive_root: Path, args: list[str], message: str
+) -> None:
+    code, out = invoke("new", "postmortem", "--root", str(archive_root), "--title", "x", *args)
+    assert code == 1 and message in out
+    assert list((archive_root / "postmortems").iterdir()) == []
+
+
+def test_near_miss_form_asks_three_questions(archive_root: Path) -> None:
+    answers = (
+        "A config push nearly reached every region\nperson\nA reviewer asked\n"
+        "config-blast-radus\nconfig-blast-radius\n"
+    )
+    code, out = invoke(
+        "new", "near-miss", "--root", str(archive_root), "--date", "2026-06-02", input=answers
+    )
+    assert code == 0, out
+    assert "1/3 What nearly happened?" in out and "3/3 Which cause class?" in out
+    assert "Did you mean 'config-blast-radius'?" in out
+    path = archive_root / "nearmisses/NM-2026-06-02-001.md"
+    meta = yaml.safe_load(path.read_text().split("---")[1])
+    assert meta["title"] == "A config push nearly reached every region"
+    assert (meta["caught_by"], meta["cause_class"]) == ("person", ["config-blast-radius"])
+    assert clean(archive_root) == []
+
+
+def test_near_miss_from_options(archive_root: Path) -> None:
+    code, out = invoke(
+        "new",
+        "near-miss",
+        "--root",
+        str(archive_root),
+        "--what",
+        "Disk at 95%",
+        "--caught-by",
+        "defense",
+        "--class",
+        "capacity",
+        "--kind",
+        "weak-signal",
+    )
+    assert code == 1 and "unknown cause class 'capacity'" in out  # not in the tiny taxonomy
+    code, out = invoke(
+        "new",
+        "near-miss",
+        "--root",
+        str(archive_root),
+        "--what",
+        "Disk at 95%",
+        "--caught-by",
+        "defense",
+        "--class",
+        "retry-storm",
+        "--kind",
+        "weak-signal",
+    )
+    assert code == 0 and clean(archive_root) == []
+
+
+def test_init_creates_an_archive_that_builds_strictly(tmp_path: Path) -> None:
+    target = tmp_path / "archive"
+    code, out = invoke("init", str(target))
+    assert code == 0, out
+    assert clean(target) == []
+    yml = (
+        (target / "mkdocs.yml")
+        .read_text()
+        .replace("audience: internal", f"audience: internal\n      today: '{TODAY.isoformat()}'")
+    )
+    site = build_site(target, yml)
+    assert (site / "trends/index.html").is_file()
+    assert list((site / "postmortems").iterdir())
+    # a second init keeps every file as it is
+    (target / "docs/index.md").write_text("# Ours\n")
+    code, out = invoke("init", str(target))
+    assert code == 0 and (target / "docs/index.md").read_text() == "# Ours\n"
+    assert "docs/index.md" not in out
+
+
+@pytest.fixture
+def exported(archive_root: Path) -> Path:
+    write(
+        archive_root,
+        "postmortems/INC-2026-05-29-001.md",
+        front_matter(
+            BASE_PM,
+            visibility="public",
+            action_items="[{id: AI-1, title: Coalesce, status: open, kind: prevent}]",
+        ),
+    )
+    write(archive_root, "nearmisses/NM-2026-06-02-001.md", front_matter(BASE_NM))
+    return archive_root
+
+
+@pytest.mark.parametrize("audience", ["internal", "public"])
+def test_exports_round_trip_and_respect_the_audience(exported: Path, audience: str) -> None:
+    outputs = {}
+    for fmt in ("json", "jsonl", "csv"):
+        code, out = invoke(
+            "export", "--root", str(exported), "--format", fmt, "--audience", audience
+        )
+        assert code == 0, out
+        outputs[fmt] = out
+    as_json = json.loads(outputs["json"])
+    as_jsonl = [json.loads(line) for line in outputs["jsonl"].splitlines()]
+    as_csv = list(csv.DictReader(io.StringIO(outputs["csv"])))
+    expected = {
+        "internal": ["INC-2026-05-29-001", "NM-2026-06-02-001"],
+        "public": ["INC-2026-05-29-001"],
+    }[audience]
+    assert [r["id"] for r in as_json] == expected == [r["id"] for r in as_jsonl]
+    assert [r["id"] for r in as_csv] == expected
+    incident = as_json[0]
+    assert incident["cause_class"] == ["cache-stampede"] and incident["sev"] == 2
+    assert incident["started_at"] == "2026-05-29T14:05:00Z" and incident["mttr_seconds"] == 420
+    assert incident["action_items"][0]["id"] == "AI-1"
+    assert as_csv[0]["teams"] == "checkout;pricing" and as_csv[0]["action_items_open"] == "1"
+
+
+def test_export_never_overwrites(exported: Path) -> None:
+    target = exported / "out.json"
+    target.write_text("keep")
+    code, out = invoke("export", "--root", str(exported), "-o", str(target))
+    assert code == 1 and "already exists" in out and target.read_text() == "keep"
+
+
+def test_site_publishes_data_and_schema(exported: Path) -> None:
+    site = build_site(exported)
+    assert [r["id"] for r in json.loads((site / "data/postmortems.json").read_text())] == [
+        "INC-2026-05-29-001"
+    ]
+    schema = json.loads((site / "data/schema-postmortem.json").read_text())
+    assert schema["properties"]["cause_class"]["items"]["enum"] == [
+        "cache-stampede",
+        "config-blast-radius",
+        "retry-storm",
+    ]
+    assert {"id", "title", "status", "sev", "date", "cause_class", "detection"} == set(
+        schema["required"]
+    )
+    assert len(json.loads((site / "data/schema.json").read_text())["oneOf"]) == 2
+
+
+def test_workflows_parse_and_run_the_same_checks_as_make_test() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    for workflow in (ROOT / ".github/workflows").glob("*.yml"):
+        data = yaml.safe_load(workflow.read_text())
+        runs = " ".join(
+            step.get("run", "") for job in data["jobs"].values() for step in job["steps"]
+        )
+        assert "pmarchive check --format github" in runs
+        assert "mkdocs build --strict" in runs
+        assert "make test" in runs
+    assert "$(BIN)/pmarchive check" in makefile and "$(BIN)/mkdocs build --strict" in makefile
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hooks[0]["entry"].startswith("pmarchive check")
