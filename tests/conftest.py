@@ -103,7 +103,13 @@ BASE_NM: list[tuple[str, str]] = [
     ("teams", "[sre]"),
 ]
 
-BODY = "## Summary\n\nPricing cache flush; checkout callers stampeded the pricing service.\n"
+BODY = (
+    "## Summary\n\nPricing cache flush; checkout callers stampeded the pricing service.\n\n"
+    "## Impact\n\nTwelve percent of checkouts failed for six minutes.\n\n"
+    "## Timeline\n\n- 14:05 cache flushed\n- 14:11 mitigated\n\n"
+    "## Contributing factors\n\nNo request coalescing in the pricing client.\n\n"
+    "## Action items\n\nSee the front-matter.\n"
+)
 
 
 def front_matter(base: list[tuple[str, str]], **changes: str | None) -> str:

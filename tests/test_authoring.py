@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -32,6 +33,7 @@ def clean(root: Path) -> list[str]:
 
 def test_new_postmortem_ids_increment_and_validate(archive_root: Path) -> None:
     paths = []
+    day = dt.date.today().isoformat()  # a fresh draft is not yet overdue
     for _ in range(2):
         code, out = invoke(
             "new",
@@ -45,13 +47,13 @@ def test_new_postmortem_ids_increment_and_validate(archive_root: Path) -> None:
             "--class",
             "cache-stampede",
             "--date",
-            "2026-05-29",
+            day,
             "--team",
             "checkout",
         )
         assert code == 0, out
         paths.append(Path(out.strip()))
-    assert [p.name for p in paths] == ["INC-2026-05-29-001.md", "INC-2026-05-29-002.md"]
+    assert [p.name for p in paths] == [f"INC-{day}-001.md", f"INC-{day}-002.md"]
     text = paths[0].read_text()
     for section in (
         "## Summary",

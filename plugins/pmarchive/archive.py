@@ -9,8 +9,9 @@ from pathlib import Path
 from .config import ArchiveConfig
 from .diagnostics import Diagnostic, Reporter, Severity
 from .fields import Kind
+from .lints import LintFinding, lint_record, secret_findings_in
 from .records import AnyRecord, NearMiss, PostMortem
-from .source import SourceProblem, read_text, split_frontmatter
+from .source import SourceProblem, SplitDocument, read_text, split_frontmatter
 from .suggest import did_you_mean
 from .taxonomy import Taxonomy, load_taxonomy
 from .validate import validate_record
@@ -66,8 +67,11 @@ def read_record(
     """Read, parse and validate one file. Never raises for anything inside the file."""
     rel = _relative(path, config.root)
     report = Reporter(rel)
+    text = ""
+    findings: list[LintFinding] = []
     try:
-        split = split_frontmatter(read_text(path))
+        text = read_text(path)
+        split = split_frontmatter(text)
         doc = load_located(
             split.frontmatter,
             first_line=split.frontmatter_line,
@@ -85,13 +89,32 @@ def read_record(
             config=config,
             report=report,
         )
+        findings = _lint(record, split, taxonomy, config)
     except (SourceProblem, YamlProblem) as exc:
         report.error(exc.line, "", exc.message)
         record = None
+        # a file that cannot be read as a record is still never published with a secret in it
+        findings = secret_findings_in(text, 1, config.lints) if text else []
     except Exception as exc:  # last line of defence: one broken file must not end the run
         report.error(1, "", f"could not be read ({type(exc).__name__}: {exc})")
         record = None
-    return record, report.items
+    diagnostics = report.items + [
+        Diagnostic(rel, f.line, Severity(f.severity), f.rule, f.message, f.column) for f in findings
+    ]
+    return record, diagnostics
+
+
+def _lint(
+    record: AnyRecord | None, split: SplitDocument, taxonomy: Taxonomy, config: ArchiveConfig
+) -> list[LintFinding]:
+    """Secrets anywhere in the file (valid or not); the other lints on valid records."""
+    front = secret_findings_in(split.frontmatter, split.frontmatter_line, config.lints)
+    if record is None:
+        return front + secret_findings_in(split.body, split.body_line, config.lints)
+    ignored = {rule: why for rule, why in record.lint_ignore.items() if why.strip()}
+    front = [f for f in front if f.rule not in ignored]
+    today = config.effective_today()
+    return front + lint_record(record, taxonomy, today, config.lints, record.lint_ignore)
 
 
 def load_archive(config: ArchiveConfig) -> Archive:

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .lints import DEFAULT_CONFIG, LintConfig
+
 
 @dataclass(frozen=True)
 class ArchiveConfig:
@@ -26,6 +28,8 @@ class ArchiveConfig:
     today: dt.date | None = None
     """The date 'in the future' is measured from; today when unset (fixed in tests)."""
     default_visibility: str = "internal"
+    lints: LintConfig = DEFAULT_CONFIG
+    """Which lints run and how (the plugin's ``lints`` option)."""
     extra: dict[str, object] = field(default_factory=dict)
 
     @property

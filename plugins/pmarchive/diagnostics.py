@@ -21,16 +21,19 @@ class Diagnostic:
     severity: Severity
     field: str
     message: str
+    column: int | None = None
 
     def format_text(self) -> str:
         field = f"{self.field}: " if self.field else ""
-        return f"{self.path}:{self.line}: {self.severity.value}: {field}{self.message}"
+        where = f"{self.line}:{self.column}" if self.column else f"{self.line}"
+        return f"{self.path}:{where}: {self.severity.value}: {field}{self.message}"
 
     def format_github(self) -> str:
         kind = "error" if self.severity is Severity.ERROR else "warning"
         body = f"{self.field}: {self.message}" if self.field else self.message
+        col = f",col={self.column}" if self.column else ""
         return (
-            f"::{kind} file={_gh_property(self.path)},line={self.line},"
+            f"::{kind} file={_gh_property(self.path)},line={self.line}{col},"
             f"title={_gh_property(self.field or 'pmarchive')}::{_gh_data(body)}"
         )
 

@@ -76,6 +76,12 @@ FIELDS: tuple[FieldSpec, ...] = (
         choices=("public", "internal", "restricted"),
         help="Who may read it; internal when absent",
     ),
+    FieldSpec(
+        "lint_ignore",
+        "items",
+        BOTH,
+        help="Lints silenced in this file: {rule: reason}; the reason is required",
+    ),
     # post-mortems only
     FieldSpec("status", "str", PM, PM, choices=("draft", "review", "final")),
     FieldSpec("sev", "int", PM, PM, help="A level of taxonomy/severity.yml"),

@@ -74,6 +74,8 @@ class PostmortemsConfig(base.Config):
     """Whoosh index, relative to mkdocs.yml; kept out of the site unless you put it there."""
     similar_limit = c.Type(int, default=5)
     """How many similar records each record page lists."""
+    lints = c.Type(dict, default={})
+    """Lint settings: ``disable: [rule, ...]``, phrases, max_action_items, secret_patterns..."""
     risk_weights = c.Type(dict, default={})
     """Risk-register weights: w_usd, w_count, w_sev, w_recent, recent_days, sev_weight."""
     audience = c.Choice(("public", "internal", "restricted"), default="internal")
@@ -95,7 +97,10 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         root = Path(config.config_file_path).resolve().parent
-        self.core_config = archive_config(root, dict(self.config))
+        try:
+            self.core_config = archive_config(root, dict(self.config))
+        except (TypeError, ValueError) as exc:
+            raise PluginError(f"postmortems: {exc}") from None
         try:
             self.audience = resolve_audience(self.config.audience)
         except AudienceError as exc:

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from .config import ArchiveConfig
+from .lints import RULES, LintConfig
 
 PLUGIN_NAME = "postmortems"
 
@@ -55,6 +56,7 @@ def archive_config(root: Path, options: Mapping[str, Any]) -> ArchiveConfig:
     }
     kwargs: dict[str, Any] = {k: v for k, v in options.items() if k in known and v is not None}
     extra_fields = options.get("extra_fields") or ()
+    lints = lint_config(options.get("lints") or {})
     today = options.get("today")
     if isinstance(today, str):
         today = dt.date.fromisoformat(today)
@@ -62,5 +64,28 @@ def archive_config(root: Path, options: Mapping[str, Any]) -> ArchiveConfig:
         root=root,
         extra_fields=tuple(extra_fields),
         today=today if isinstance(today, dt.date) else None,
+        lints=lints,
         **kwargs,
     )
+
+
+def lint_config(options: Mapping[str, Any]) -> LintConfig:
+    """``lints:`` in mkdocs.yml: ``disable: [rule, ...]`` plus any LintConfig option.
+
+    Raises ValueError naming the closest valid option or rule.
+    """
+    from .suggest import did_you_mean
+
+    values = dict(options)
+    disabled = set(values.pop("disable", []) or [])
+    known = set(LintConfig.__dataclass_fields__)
+    for key in values:
+        if key not in known:
+            raise ValueError(
+                f"unknown lints option '{key}'{did_you_mean(key, [*known, 'disable'])}"
+            )
+    for key, value in list(values.items()):
+        if isinstance(value, list):
+            values[key] = tuple(value)
+    enabled = frozenset(values.pop("enabled", RULES)) - disabled
+    return LintConfig(enabled=enabled, **values)

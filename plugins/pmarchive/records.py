@@ -36,6 +36,8 @@ class Record:
     related: tuple[str, ...] = ()
     visibility: str = "internal"
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    lint_ignore: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    """Lint rule -> the reason it is silenced in this file."""
     lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
     """File line of each front-matter field, for messages about the record as a whole."""
 

@@ -127,10 +127,22 @@ visibility: internal
 
 {_text(rng, 120)}.
 
+## Impact
+
+{_text(rng, 30)}.
+
 ## Timeline
 
 - detected after {detect} seconds
 - mitigated after {mitigate} seconds
+
+## Contributing factors
+
+{_text(rng, 40)}.
+
+## Action items
+
+{_text(rng, 20)}.
 
 ## Lessons
 

@@ -109,6 +109,8 @@ def validate_record(
         if "action_items" in meta:
             values["action_items"] = _action_items(meta["action_items"], doc, config, report)
         _check_item_counts(values, doc, report)
+    if "lint_ignore" in meta:
+        values["lint_ignore"] = _lint_ignore(meta["lint_ignore"], doc, report)
 
     if report.has_errors:
         return None
@@ -352,3 +354,27 @@ def _check_item_counts(values: dict[str, Any], doc: Located, report: Reporter) -
                 f"{name} is {values[name]} but the action_items list has {count}; "
                 "drop the count (it is derived from the list) or fix it",
             )
+
+
+def _lint_ignore(raw: Any, doc: Located, report: Reporter) -> dict[str, str]:
+    """``lint_ignore: {counterfactual: "quoting the customer's words"}``."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        report.error(
+            doc.line_of(("lint_ignore",)),
+            "lint_ignore",
+            "expected a mapping of lint rule to the reason it is silenced",
+        )
+        return {}
+    result: dict[str, str] = {}
+    for rule, reason in raw.items():
+        if not isinstance(reason, str):
+            report.error(
+                doc.line_of(("lint_ignore", rule)),
+                f"lint_ignore.{rule}",
+                "expected the reason as text",
+            )
+            continue
+        result[rule] = reason
+    return result
