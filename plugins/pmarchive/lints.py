@@ -50,6 +50,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from types import MappingProxyType
 
+from .analyses import add_business_days as business_days_after
 from .records import AnyRecord, PostMortem
 from .suggest import closest
 from .taxonomy import ANALYSIS_LEVELS, Taxonomy
@@ -356,17 +357,6 @@ def shannon_entropy(value: str) -> float:
     counts = Counter(value)
     total = len(value)
     return -sum(n / total * math.log2(n / total) for n in counts.values())
-
-
-def business_days_after(start: dt.date, days: int) -> dt.date:
-    """The date ``days`` weekdays after ``start`` (no holiday calendar); ``start`` when 0."""
-    current = start
-    remaining = days
-    while remaining > 0:
-        current += dt.timedelta(days=1)
-        if current.weekday() < 5:
-            remaining -= 1
-    return current
 
 
 # --- locating matches ---------------------------------------------------------------------------
