@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import html
 import json
 import os
 import re
@@ -346,10 +347,13 @@ class ArchiveIndex:
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
     @staticmethod
-    def _hit(hit: Any) -> Hit:
-        snippet = hit.highlights("body") or hit.highlights("summary") or hit.get("summary", "")
+    def _hit(hit: Any, highlight_terms: bool = True) -> Hit:
+        snippet = ""
+        if highlight_terms:
+            snippet = hit.highlights("body") or hit.highlights("summary")
+        snippet = snippet or html.escape(hit.get("summary", ""), quote=False)
         if not snippet:
-            snippet = " ".join(hit.get("body", "").split()[:30])
+            snippet = html.escape(" ".join(hit.get("body", "").split()[:30]), quote=False)
         stored = hit.fields()
         sev = stored.get("sev") or None
         return Hit(
@@ -378,21 +382,53 @@ class ArchiveIndex:
         text = " ".join(
             (stored.get("title", ""), stored.get("summary", ""), stored.get("body", ""))
         )
-        keywords = [word for word, _ in searcher.key_terms_from_text("body", text, numterms=12)]
-        shoulds: list[query.Query] = [query.Term("body", word) for word in keywords]
-        shoulds += [query.Term("classes", c, boost=4.0) for c in classes]
-        if not shoulds:
+        keywords = [word for word, _ in searcher.key_terms_from_text("body", text, numterms=10)]
+        wording: list[query.Query] = [query.Term("body", word) for word in keywords]
+        shared: list[query.Query] = [query.Term("classes", c, boost=4.0) for c in classes]
+        if not wording and not shared:
             return []
-        q = query.AndNot(query.Or(shoulds), query.Term("id", stored["id"]))
+        # Candidates share a class (the usual case, and far fewer documents to score); a record
+        # whose classes nobody else has falls back to wording alone.
+        q: query.Query = (
+            query.And([query.Or(shared), query.Or([*wording, *shared])])
+            if shared
+            else query.Or(wording)
+        )
+        q = query.AndNot(q, query.Term("id", stored["id"]))
         results = searcher.search(q, limit=limit)
-        return [self._hit(hit) for hit in results]
+        if shared and len(results) == 0 and wording:
+            results = searcher.search(
+                query.AndNot(query.Or(wording), query.Term("id", stored["id"])), limit=limit
+            )
+        return [self._hit(hit, highlight_terms=False) for hit in results]
 
     def similar_all(self, ids: Iterable[str], limit: int = 5) -> dict[str, list[Hit]]:
-        """Similar records of every id, in one searcher (for the static pages)."""
+        """Similar records of every id, in one searcher (for the static pages).
+
+        Cached in the index generation: a rebuild that changed nothing reuses the lists.
+        """
+        wanted = sorted(ids)
+        cache = current_dir(self.base)
+        cache_file = cache / f"similar-{limit}.json" if cache is not None else None
+        if cache_file is not None and cache_file.is_file():
+            try:
+                cached = json.loads(cache_file.read_text())
+                if cached.get("ids") == wanted:
+                    return {k: [Hit(**h) for h in v] for k, v in cached["similar"].items()}
+            except (ValueError, TypeError, KeyError):
+                pass  # a damaged cache is recomputed
         found: dict[str, list[Hit]] = {}
         with self.index.searcher() as searcher:
-            for record_id in ids:
+            for record_id in wanted:
                 docnum = searcher.document_number(id=record_id)
                 if docnum is not None:
                     found[record_id] = self._similar(searcher, docnum, limit)
+        if cache_file is not None:
+            payload = {
+                "ids": wanted,
+                "similar": {k: [asdict(h) for h in v] for k, v in found.items()},
+            }
+            temporary = cache_file.with_suffix(".tmp")
+            temporary.write_text(json.dumps(payload))
+            os.replace(temporary, cache_file)
         return found
