@@ -294,3 +294,21 @@ def test_search_command_json(archive: Archive, archive_root: Path, tmp_path: Pat
     assert text.stdout.splitlines()[0] == "2 results"
     bad = runner.invoke(main, ["search", "--root", str(archive_root), "*x"])
     assert bad.exit_code == 2 and "leading wildcards" in bad.output
+
+
+def test_snippet_fallback_to_summary_is_escaped(
+    archive_root: Path, make_config: Callable[..., ArchiveConfig], tmp_path: Path
+) -> None:
+    incident(
+        archive_root,
+        "INC-2026-01-10-001",
+        "",
+        summary="'<img src=x onerror=alert(1)>'",
+        title="Zeppelin outage",
+    )
+    archive = load_archive(make_config(archive_root))
+    build_index(archive.records, tmp_path / "ix")
+    (hit,) = ArchiveIndex(tmp_path / "ix").search("zeppelin").results
+    assert "<img" not in hit.snippet and "&lt;img" in hit.snippet
+    similar = ArchiveIndex(tmp_path / "ix").similar("INC-2026-01-10-001")
+    assert all("<img" not in h.snippet for h in similar)
