@@ -9,12 +9,13 @@ import json
 import os
 import re
 import shutil
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from whoosh import highlight, index, qparser, query, sorting
+from whoosh import highlight, index, qparser, query
 from whoosh.analysis import StemmingAnalyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.searching import Searcher
@@ -188,6 +189,7 @@ FILTER_FIELDS = {
     "kind": "kind",
     "status": "status",
 }
+_OPPOSITE = {"after": "before", "before": "after"}
 _FILTER = re.compile(r'(?<!\S)(-?)(\w+):("[^"]*"|\S+)')
 
 
@@ -196,11 +198,15 @@ class ParsedQuery:
     text: str
     filters: list[query.Query] = field(default_factory=list)
     exclusions: list[query.Query] = field(default_factory=list)
+    after: dt.date | None = None
+    """Inclusive lower bound on the record's date (applied as a document filter: a date range
+    query expands into many index terms and dominated query time)."""
+    before: dt.date | None = None
 
 
-def _date(value: str, name: str) -> dt.datetime:
+def _date(value: str, name: str) -> dt.date:
     try:
-        return dt.datetime.combine(dt.date.fromisoformat(value), dt.time())
+        return dt.date.fromisoformat(value)
     except ValueError:
         raise QueryError(f"{name}: expected a date such as 2026-01-31, got '{value}'") from None
 
@@ -214,6 +220,13 @@ def parse_filters(raw: str, taxonomy: Taxonomy | None = None) -> ParsedQuery:
     last = 0
     for match in _FILTER.finditer(raw):
         negate, name, value = match.group(1), match.group(2).lower(), match.group(3).strip('"')
+        if name in ("after", "before"):
+            if negate:
+                raise QueryError(f"-{name}: is not supported; use {_OPPOSITE[name]}: instead")
+            setattr(parsed, name, _date(value, name))
+            rest.append(raw[last : match.start()])
+            last = match.end()
+            continue
         clause = _filter_clause(name, value, taxonomy)
         if clause is None:
             continue  # not a filter we know: leave it to the text parser (e.g. title:foo)
@@ -242,10 +255,6 @@ def _filter_clause(name: str, value: str, taxonomy: Taxonomy | None) -> query.Qu
                 f"sev: expected a level or a range such as 1..2, got '{value}'"
             ) from None
         return query.NumericRange("sev", lo, hi)
-    if name == "after":
-        return query.DateRange("date", _date(value, name), None)
-    if name == "before":
-        return query.DateRange("date", None, _date(value, name))
     if name == "year":
         if not value.isdigit():
             raise QueryError(f"year: expected a year such as 2026, got '{value}'")
@@ -314,6 +323,22 @@ class ArchiveIndex:
         self.index = index.open_dir(str(directory))
         self.base = base
         self.taxonomy = taxonomy
+        self._searcher: Searcher | None = None
+        self._facet_table: dict[int, dict[str, tuple[str, ...]]] | None = None
+        self._day_table: dict[int, int] | None = None
+        self._lock = threading.Lock()
+
+    def _shared_searcher(self) -> Searcher:
+        """One searcher for the life of this generation: its per-field caches (facets, field
+        lengths) are built once instead of on every query."""
+        if self._searcher is None:
+            self._searcher = self.index.searcher()
+        return self._searcher
+
+    def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
 
     def search(self, raw: str, *, limit: int = 20, page: int = 1) -> SearchResult:
         limit = max(1, min(limit, MAX_LIMIT))
@@ -324,27 +349,71 @@ class ArchiveIndex:
         final: query.Query = query.And(clauses) if len(clauses) > 1 else q
         if parsed.exclusions:
             final = query.AndNot(final, query.Or(parsed.exclusions))
-        facets = sorting.Facets()
-        for name, field_name in FACETS.items():
-            facets.add_field(field_name, allow_overlap=field_name in ("classes", "teams"))
-            _ = name
-        with self.index.searcher() as searcher:
-            hits = searcher.search_page(final, page, pagelen=limit, groupedby=facets, terms=True)
+        with self._lock:
+            searcher = self._shared_searcher()
+            allowed = self._within_dates(searcher, parsed.after, parsed.before)
+            hits = searcher.search_page(final, page, pagelen=limit, terms=True, filter=allowed)
             hits.results.fragmenter = highlight.PinpointFragmenter(
                 maxchars=200, surround=70, autotrim=True
             )
             hits.results.formatter = highlight.HtmlFormatter(tagname="mark")
             results = [self._hit(hit) for hit in hits]
-            facet_counts = {
-                name: self._facet(hits.results, field_name) for name, field_name in FACETS.items()
-            }
+            facet_counts = self._facets(searcher, final, allowed)
             return SearchResult(raw, hits.total, page, limit, results, facet_counts)
 
-    @staticmethod
-    def _facet(results: Any, field_name: str) -> dict[str, int]:
-        groups = results.groups(field_name)
-        counts = {str(key): len(ids) for key, ids in groups.items() if key not in (None, "")}
-        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    def _facet_values(self, searcher: Searcher) -> dict[int, dict[str, tuple[str, ...]]]:
+        """Facet values of every document, read once per generation from the stored fields."""
+        if self._facet_table is None:
+            table: dict[int, dict[str, tuple[str, ...]]] = {}
+            for docnum, stored in searcher.reader().iter_docs():
+                row: dict[str, tuple[str, ...]] = {}
+                for name, field_name in FACETS.items():
+                    value = stored.get(field_name)
+                    if value in (None, ""):
+                        row[name] = ()
+                    elif field_name in ("classes", "teams"):
+                        row[name] = tuple(v for v in str(value).split(",") if v)
+                    else:
+                        row[name] = (str(value),)
+                table[docnum] = row
+            self._facet_table = table
+        return self._facet_table
+
+    def _within_dates(
+        self, searcher: Searcher, after: dt.date | None, before: dt.date | None
+    ) -> set[int] | None:
+        if after is None and before is None:
+            return None
+        low = after.toordinal() if after else -1
+        high = before.toordinal() if before else 10**9
+        return {doc for doc, day in self._days(searcher).items() if low <= day <= high}
+
+    def _days(self, searcher: Searcher) -> dict[int, int]:
+        if self._day_table is None:
+            self._day_table = {
+                docnum: stored["date"].date().toordinal()
+                for docnum, stored in searcher.reader().iter_docs()
+            }
+        return self._day_table
+
+    def _facets(
+        self, searcher: Searcher, q: query.Query, allowed: set[int] | None = None
+    ) -> dict[str, dict[str, int]]:
+        """Counts per class, SEV, team, kind and year over every match (not just the page):
+        matching documents are listed without scoring and counted from a per-document table."""
+        table = self._facet_values(searcher)
+        counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+        for docnum in searcher.docs_for_query(q):
+            if allowed is not None and docnum not in allowed:
+                continue
+            for name, values in table[docnum].items():
+                bucket = counts[name]
+                for value in values:
+                    bucket[value] = bucket.get(value, 0) + 1
+        return {
+            name: dict(sorted(bucket.items(), key=lambda kv: (-kv[1], kv[0])))
+            for name, bucket in counts.items()
+        }
 
     @staticmethod
     def _hit(hit: Any, highlight_terms: bool = True) -> Hit:

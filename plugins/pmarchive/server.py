@@ -48,6 +48,8 @@ class _IndexHolder:
     def get(self) -> ArchiveIndex:
         generation = current_dir(self.base)
         if self._index is None or generation != self._generation:
+            if self._index is not None:
+                self._index.close()
             self._index = ArchiveIndex(self.base, self.taxonomy)
             self._generation = generation
         return self._index
