@@ -189,3 +189,22 @@ def test_md_text_escapes_markup(value: str, expected: str) -> None:
 )
 def test_rel_link(src: str, target: str, expected: str) -> None:
     assert rel_link(src, target) == expected
+
+
+def test_long_listings_continue_on_numbered_pages(
+    archive_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("pmarchive.indexes.PAGE_SIZE", 2)
+    for day in range(1, 6):
+        incident(archive_root, f"INC-2026-01-0{day}-001", cause_class="[retry-storm]")
+    site = build_site(archive_root)  # strict: every pager link resolves
+    pages = [
+        ids_in((site / path / "index.html").read_text())
+        for path in ("classes/retry-storm", "classes/retry-storm/2", "classes/retry-storm/3")
+    ]
+    assert pages == [
+        ["inc-2026-01-05-001", "inc-2026-01-04-001"],
+        ["inc-2026-01-03-001", "inc-2026-01-02-001"],
+        ["inc-2026-01-01-001"],
+    ]
+    assert not (site / "classes/retry-storm/4").exists()

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from .records import AnyRecord, NearMiss, PostMortem
 from .render import format_seconds
 
-SPLIT_ABOVE = 400
-"""A listing longer than this is split into one page per year (keeps pages far below 500 KB)."""
+PAGE_SIZE = 400
+"""Records per listing page; longer listings continue on numbered pages, so no page grows past
+a few hundred KB however large the archive (about 0.6 KB of HTML per row)."""
 RECURRENCE_DAYS = 90
 
 
@@ -57,13 +58,13 @@ def slug(key: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", key.lower()).strip("-") or "-"
 
 
-def index_src(section: str, key: str | None = None, year: int | None = None) -> str:
-    """Source path of an index page; its URL is the same path as a directory."""
+def index_src(section: str, key: str | None = None, page: int = 1) -> str:
+    """Source path of an index page (``page`` > 1: its continuation pages, /<key>/<n>/)."""
     if key is None:
         return f"{section}/index.md"
-    if year is None:
+    if page == 1:
         return f"{section}/{slug(key)}.md"
-    return f"{section}/{slug(key)}/{year}.md"
+    return f"{section}/{slug(key)}/{page}.md"
 
 
 def index_url(section: str, key: str | None = None) -> str:
@@ -163,41 +164,32 @@ def counts_line(records: Sequence[AnyRecord]) -> str:
     )
 
 
-def listing(records: Sequence[AnyRecord], src: str, year_src: Callable[[int], str] | None) -> str:
-    """Incidents then near-misses; split by year when long, linking to the year pages."""
+def listing(records: Sequence[AnyRecord], src: str) -> str:
+    """Incidents, then near-misses and weak signals, as two tables."""
     incidents = [r for r in records if isinstance(r, PostMortem)]
     nearmisses = [r for r in records if isinstance(r, NearMiss)]
     parts = []
     for heading, group in (("Incidents", incidents), ("Near-misses and weak signals", nearmisses)):
         parts.append(f"## {heading}\n")
-        if len(group) > SPLIT_ABOVE and year_src is not None:
-            years = sorted({r.date.year for r in group}, reverse=True)
-            newest = [r for r in group if r.date.year == years[0]]
-            parts.append(record_table(newest, src))
-            links = ", ".join(f"[{y}]({rel_link(src, year_src(y))})" for y in years[1:])
-            parts.append(f"\nEarlier years: {links}\n")
-        else:
-            parts.append(record_table(group, src))
+        parts.append(record_table(group, src))
     return "\n".join(parts)
 
 
-def split_years(records: Sequence[AnyRecord]) -> list[int]:
-    """Years that get a page of their own (only for listings too long for one page)."""
-    years: set[int] = set()
-    for kind in (PostMortem, NearMiss):
-        group = [r for r in records if isinstance(r, kind)]
-        if len(group) > SPLIT_ABOVE:
-            years |= {r.date.year for r in group}
-    return sorted(years)
+def paginate(records: Sequence[AnyRecord]) -> list[Sequence[AnyRecord]]:
+    """Newest-first records cut into pages of PAGE_SIZE (at least one, possibly empty, page)."""
+    return [records[i : i + PAGE_SIZE] for i in range(0, len(records), PAGE_SIZE)] or [records]
 
 
-def year_page(section: str, key: str, title: str, year: int, records: Sequence[AnyRecord]) -> str:
-    src = index_src(section, key, year)
-    in_year = [r for r in records if r.date.year == year]
-    back = rel_link(src, index_src(section, key))
-    return f"# {md_text(title)}: {year}\n\n[Back to {md_text(title)}]({back})\n\n" + listing(
-        in_year, src, None
-    )
+def pager(section: str, key: str, current: int, total: int) -> str:
+    """Links between the numbered pages of one listing."""
+    if total == 1:
+        return ""
+    src = index_src(section, key, current)
+    links = [
+        f"**{n}**" if n == current else f"[{n}]({rel_link(src, index_src(section, key, n))})"
+        for n in range(1, total + 1)
+    ]
+    return f"\nPages (newest first): {' '.join(links)}\n"
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ from .indexes import (
     listing,
     md_text,
     newest_first,
+    pager,
+    paginate,
     record_table,
     rel_link,
-    split_years,
-    year_page,
 )
 from .records import AnyRecord, PostMortem
 
@@ -141,12 +141,12 @@ def _runbook_link(src: str, url: str, options: IndexOptions) -> str:
 def entity_page(
     archive: Archive, groups: Groups, kind: str, key: str, options: IndexOptions
 ) -> dict[str, str]:
-    """The page of one key (and its year pages when the listing is long)."""
+    """The page of one key, and its numbered continuation pages when the listing is long."""
     spec = INDEX_KINDS[kind]
     records = groups.get(kind, key)
     src = index_src(kind, key)
     title = entity_title(archive, kind, key)
-    years = split_years(records)
+    chunks = paginate(records)
     parts = [f"# {md_text(title)}\n", f"{spec.label} · {counts_line(records)}\n"]
     below = ""
     if kind == "classes":
@@ -154,13 +154,19 @@ def entity_page(
     if kind == "alerts":
         top, below = _alert_intro(archive, groups, key, records, src, options)
         parts.append(top)
-    parts.append(listing(records, src, (lambda y: index_src(kind, key, y)) if years else None))
+    parts.append(listing(chunks[0], src) + pager(kind, key, 1, len(chunks)))
     if below:
         parts.append("## Same cause class, other alerts\n\n" + below)
     parts.append(f"\n[All {spec.plural.lower()}]({rel_link(src, index_src(kind))})\n")
     pages = {src: "\n".join(parts)}
-    for year in years:
-        pages[index_src(kind, key, year)] = year_page(kind, key, title, year, records)
+    for number, chunk in enumerate(chunks[1:], start=2):
+        page_src = index_src(kind, key, number)
+        back = rel_link(page_src, src)
+        pages[page_src] = (
+            f"# {md_text(title)}: page {number}\n\n[Back to {md_text(title)}]({back})\n\n"
+            + listing(chunk, page_src)
+            + pager(kind, key, number, len(chunks))
+        )
     return pages
 
 
