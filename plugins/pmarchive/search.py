@@ -465,7 +465,7 @@ class ArchiveIndex:
         )
         q = query.AndNot(q, query.Term("id", stored["id"]))
         results = searcher.search(q, limit=limit)
-        if shared and len(results) == 0 and wording:
+        if shared and results.scored_length() == 0 and wording:
             results = searcher.search(
                 query.AndNot(query.Or(wording), query.Term("id", stored["id"])), limit=limit
             )
