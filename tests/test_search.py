@@ -312,3 +312,28 @@ def test_snippet_fallback_to_summary_is_escaped(
     assert "<img" not in hit.snippet and "&lt;img" in hit.snippet
     similar = ArchiveIndex(tmp_path / "ix").similar("INC-2026-01-10-001")
     assert all("<img" not in h.snippet for h in similar)
+
+
+def test_similar_lists_follow_content_changes(
+    archive: Archive,
+    archive_root: Path,
+    make_config: Callable[..., ArchiveConfig],
+    tmp_path: Path,
+) -> None:
+    base = tmp_path / "ix"
+    build_index(archive.records, base)
+    assert "INC-2026-02-15-001" not in [
+        h.id for h in ArchiveIndex(base).similar_all(["INC-2026-01-10-001"])["INC-2026-01-10-001"]
+    ]
+    incident(
+        archive_root,
+        "INC-2026-02-15-001",
+        "Flux capacitor overheated again.\n",
+        cause_class="[cache-stampede]",
+        sev="2",
+        teams="[pricing]",
+        alerts="[]",
+    )
+    build_index(load_archive(make_config(archive_root)).records, base)
+    similar = ArchiveIndex(base).similar_all(["INC-2026-01-10-001"])["INC-2026-01-10-001"]
+    assert similar[0].id == "INC-2026-02-15-001"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import html
@@ -326,6 +327,7 @@ class ArchiveIndex:
         self._searcher: Searcher | None = None
         self._facet_table: dict[int, dict[str, tuple[str, ...]]] | None = None
         self._day_table: dict[int, int] | None = None
+        self._profile_table: dict[int, _Profile] | None = None
         self._lock = threading.Lock()
 
     def _shared_searcher(self) -> Searcher:
@@ -438,66 +440,165 @@ class ArchiveIndex:
         )
 
     def similar(self, record_id: str, limit: int = 5) -> list[Hit]:
-        """Records sharing classes and wording: more-like-this on the text, boosted by class."""
-        with self.index.searcher() as searcher:
-            docnum = searcher.document_number(id=record_id)
-            if docnum is None:
-                raise KeyError(record_id)
-            return self._similar(searcher, docnum, limit)
-
-    def _similar(self, searcher: Searcher, docnum: int, limit: int) -> list[Hit]:
-        stored = searcher.stored_fields(docnum)
-        classes = [c for c in stored.get("classes", "").split(",") if c]
-        text = " ".join(
-            (stored.get("title", ""), stored.get("summary", ""), stored.get("body", ""))
-        )
-        keywords = [word for word, _ in searcher.key_terms_from_text("body", text, numterms=10)]
-        wording: list[query.Query] = [query.Term("body", word) for word in keywords]
-        shared: list[query.Query] = [query.Term("classes", c, boost=4.0) for c in classes]
-        if not wording and not shared:
-            return []
-        # Candidates share a class (the usual case, and far fewer documents to score); a record
-        # whose classes nobody else has falls back to wording alone.
-        q: query.Query = (
-            query.And([query.Or(shared), query.Or([*wording, *shared])])
-            if shared
-            else query.Or(wording)
-        )
-        q = query.AndNot(q, query.Term("id", stored["id"]))
-        results = searcher.search(q, limit=limit)
-        if shared and results.scored_length() == 0 and wording:
-            results = searcher.search(
-                query.AndNot(query.Or(wording), query.Term("id", stored["id"])), limit=limit
-            )
-        return [self._hit(hit, highlight_terms=False) for hit in results]
+        """Records most like this one (see ``similar_all``); KeyError for an unknown id."""
+        found = self.similar_all([record_id], limit)
+        if record_id not in found:
+            raise KeyError(record_id)
+        return found[record_id]
 
     def similar_all(self, ids: Iterable[str], limit: int = 5) -> dict[str, list[Hit]]:
-        """Similar records of every id, in one searcher (for the static pages).
+        """Similar records of every id, computed in one pass (for the static pages).
 
-        Cached in the index generation: a rebuild that changed nothing reuses the lists.
+        Candidates share a cause class with the record (the nearest PER_CLASS of each class by
+        date). Score = 3 x shared classes + shared factors, services and alerts + 2 x shared key
+        terms (Whoosh's key terms of the text, Bo1 model); ties go to the closer date. A record
+        whose classes nobody else has gets no similar records. Results are cached in the index
+        generation, keyed by every record's content hash, so an unchanged rebuild reuses them.
         """
-        wanted = sorted(ids)
-        cache = current_dir(self.base)
-        cache_file = cache / f"similar-{limit}.json" if cache is not None else None
-        if cache_file is not None and cache_file.is_file():
-            try:
-                cached = json.loads(cache_file.read_text())
-                if cached.get("ids") == wanted:
-                    return {k: [Hit(**h) for h in v] for k, v in cached["similar"].items()}
-            except (ValueError, TypeError, KeyError):
-                pass  # a damaged cache is recomputed
-        found: dict[str, list[Hit]] = {}
-        with self.index.searcher() as searcher:
-            for record_id in wanted:
-                docnum = searcher.document_number(id=record_id)
-                if docnum is not None:
-                    found[record_id] = self._similar(searcher, docnum, limit)
-        if cache_file is not None:
-            payload = {
-                "ids": wanted,
-                "similar": {k: [asdict(h) for h in v] for k, v in found.items()},
+        wanted = sorted(set(ids))
+        with self._lock:
+            searcher = self._shared_searcher()
+            profiles = self._profiles(searcher)
+            digest = hashlib.sha256(
+                json.dumps(sorted((p.id, p.digest) for p in profiles.values())).encode()
+            ).hexdigest()
+            cache_file = self._cache_dir() / f"similar-{limit}.json"
+            cached = _read_json(cache_file)
+            if cached.get("digest") == digest:
+                table = cached["similar"]
+            else:
+                members = _class_members(profiles)
+                table = {p.id: _rank_similar(p, members, limit) for p in profiles.values()}
+                _write_json(cache_file, {"digest": digest, "similar": table})
+            by_id = {p.id: p for p in profiles.values()}
+            return {
+                record_id: [
+                    by_id[other].hit() for other in table.get(record_id, []) if other in by_id
+                ]
+                for record_id in wanted
+                if record_id in by_id
             }
-            temporary = cache_file.with_suffix(".tmp")
-            temporary.write_text(json.dumps(payload))
-            os.replace(temporary, cache_file)
-        return found
+
+    def _cache_dir(self) -> Path:
+        directory = current_dir(self.base)
+        assert directory is not None
+        return directory
+
+    def _profiles(self, searcher: Searcher) -> dict[int, _Profile]:
+        """What similarity compares, per document; key terms cached by content hash."""
+        if self._profile_table is not None:
+            return self._profile_table
+        cache_file = self._cache_dir() / "keyterms.json"
+        keyterms: dict[str, list[str]] = _read_json(cache_file)
+        fresh: dict[str, list[str]] = {}
+        table: dict[int, _Profile] = {}
+        for docnum, stored in searcher.reader().iter_docs():
+            digest = stored.get("content_hash", "")
+            terms = keyterms.get(digest)
+            if terms is None:
+                text = " ".join(
+                    (
+                        stored.get("title", ""),
+                        stored.get("summary", ""),
+                        stored.get("body", "")[:6000],
+                    )
+                )
+                terms = [w for w, _ in searcher.key_terms_from_text("body", text, numterms=10)]
+            fresh[digest] = terms
+            table[docnum] = _Profile.from_stored(stored, terms)
+        if fresh != keyterms:
+            _write_json(cache_file, fresh)
+        self._profile_table = table
+        return table
+
+
+PER_CLASS = 300
+
+
+@dataclass(frozen=True)
+class _Profile:
+    id: str
+    digest: str
+    day: int
+    classes: frozenset[str]
+    context: frozenset[str]
+    terms: frozenset[str]
+    stored: dict[str, Any] = field(compare=False, hash=False)
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any], terms: list[str]) -> _Profile:
+        def values(name: str) -> set[str]:
+            return {f"{name}:{v}" for v in str(stored.get(name, "")).split(",") if v}
+
+        return cls(
+            id=stored["id"],
+            digest=stored.get("content_hash", ""),
+            day=stored["date"].date().toordinal(),
+            classes=frozenset(c for c in str(stored.get("classes", "")).split(",") if c),
+            context=frozenset(values("factors") | values("services") | values("alerts")),
+            terms=frozenset(terms),
+            stored={k: v for k, v in stored.items() if k != "body"},
+        )
+
+    def hit(self) -> Hit:
+        stored = self.stored
+        return Hit(
+            id=self.id,
+            title=stored["title"],
+            kind=stored["kind"],
+            sev=stored.get("sev") or None,
+            date=stored["date"].date().isoformat(),
+            classes=sorted(self.classes),
+            url=stored["url"],
+            snippet=html.escape(stored.get("summary", ""), quote=False),
+            score=0.0,
+        )
+
+
+def _rank_similar(profile: _Profile, by_class: dict[str, list[_Profile]], limit: int) -> list[str]:
+    candidates: set[_Profile] = set()
+    for cls in profile.classes:
+        members = by_class.get(cls, [])
+        # the PER_CLASS members nearest in time (members are sorted by day)
+        days = [m.day for m in members]
+        centre = bisect.bisect_left(days, profile.day)
+        low = max(0, centre - PER_CLASS // 2)
+        candidates.update(members[low : low + PER_CLASS])
+    candidates.discard(profile)
+    scored = sorted(
+        (
+            -(
+                3 * len(profile.classes & other.classes)
+                + len(profile.context & other.context)
+                + 2 * len(profile.terms & other.terms)
+            ),
+            abs(profile.day - other.day),
+            other.id,
+        )
+        for other in candidates
+    )
+    return [other_id for _, _, other_id in scored[:limit]]
+
+
+def _class_members(profiles: dict[int, _Profile]) -> dict[str, list[_Profile]]:
+    """Profiles per class, sorted by day."""
+    members: dict[str, list[_Profile]] = {}
+    for p in profiles.values():
+        for cls in p.classes:
+            members.setdefault(cls, []).append(p)
+    for group in members.values():
+        group.sort(key=lambda p: (p.day, p.id))
+    return members
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_json(path: Path, payload: Any) -> None:
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(payload))
+    os.replace(temporary, path)
