@@ -29,7 +29,7 @@ def test_synthetic_records_validate_and_are_stable() -> None:
     assert postmortem_text(3, taxonomy) == postmortem_text(3, taxonomy)
 
 
-@pytest.mark.parametrize(("small", "large"), [(3, 120)])
+@pytest.mark.parametrize(("small", "large"), [(40, 160)])
 def test_record_page_size_is_independent_of_archive_size(
     tmp_path: Path, small: int, large: int
 ) -> None:
@@ -41,5 +41,6 @@ def test_record_page_size_is_independent_of_archive_size(
         site = synthetic_site(tmp_path / str(count), count)
         assert len(list((site / "postmortems").iterdir())) == count
         sizes.append((site / page).stat().st_size)
-    # Same-class previous/next links may name other records; nothing grows with the archive.
+    # Both archives fill the bounded lists (five similar records, previous/next per class);
+    # those name other records, so sizes differ by a few titles, never by the archive's size.
     assert abs(sizes[1] - sizes[0]) < 1024, sizes
