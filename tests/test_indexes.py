@@ -134,6 +134,8 @@ def test_runbook_gets_prior_incidents(site: Path) -> None:
     assert "Prior incidents" in html
     assert ids_in(html) == ["nm-2026-02-20-001", "inc-2026-02-15-001", "inc-2026-01-10-001"]
     assert 'href="../../alerts/higherrorrate/"' in html
+    assert 'href="../../classes/cache-stampede/"' in html  # its classes' recurrence charts
+    assert 'href="../../risk-register/"' in html
 
 
 def test_alias_url_redirects_to_the_current_class(site: Path) -> None:

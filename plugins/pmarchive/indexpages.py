@@ -284,4 +284,14 @@ def prior_incidents_section(
         parts.append(
             f"\n[Every record of {md_text(alert)} ({len(records)}) and its cause classes]({link})\n"
         )
+        classes = list(dict.fromkeys(c for r in records for c in r.cause_class))
+        if classes:
+            trend_links = ", ".join(
+                f"[{md_text(c)}]({rel_link(src, index_src('classes', c))})" for c in classes
+            )
+            parts.append(
+                f"Recurrence and risk rank of its classes: {trend_links} · "
+                f"[risk register]({rel_link(src, 'risk-register.md')}) · "
+                f"[trends]({rel_link(src, 'trends.md')})\n"
+            )
     return "\n".join(parts)
