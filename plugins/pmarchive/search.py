@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from whoosh import highlight, index, qparser, query
+from whoosh import index, qparser, query
 from whoosh.analysis import StemmingAnalyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.searching import Searcher
@@ -354,14 +354,21 @@ class ArchiveIndex:
         with self._lock:
             searcher = self._shared_searcher()
             allowed = self._within_dates(searcher, parsed.after, parsed.before)
-            hits = searcher.search_page(final, page, pagelen=limit, terms=True, filter=allowed)
-            hits.results.fragmenter = highlight.PinpointFragmenter(
-                maxchars=200, surround=70, autotrim=True
+            # Walk the matches once for the total and the facets (unscored, cheap), once more
+            # for the scored top of the requested page; never a third time to count them.
+            matched = [
+                doc for doc in searcher.docs_for_query(final) if allowed is None or doc in allowed
+            ]
+            top = searcher.search(final, limit=page * limit, filter=allowed)
+            words = sorted(
+                {text for field_name, text in final.iter_all_terms() if field_name == "body"}
             )
-            hits.results.formatter = highlight.HtmlFormatter(tagname="mark")
-            results = [self._hit(hit) for hit in hits]
-            facet_counts = self._facets(searcher, final, allowed)
-            return SearchResult(raw, hits.total, page, limit, results, facet_counts)
+            results = [
+                self._hit(hit, _snippet(searcher, hit.docnum, hit.get("body", ""), words))
+                for hit in top[(page - 1) * limit : page * limit]
+            ]
+            facet_counts = self._facets(searcher, matched)
+            return SearchResult(raw, len(matched), page, limit, results, facet_counts)
 
     def _facet_values(self, searcher: Searcher) -> dict[int, dict[str, tuple[str, ...]]]:
         """Facet values of every document, read once per generation from the stored fields."""
@@ -398,16 +405,12 @@ class ArchiveIndex:
             }
         return self._day_table
 
-    def _facets(
-        self, searcher: Searcher, q: query.Query, allowed: set[int] | None = None
-    ) -> dict[str, dict[str, int]]:
+    def _facets(self, searcher: Searcher, matched: list[int]) -> dict[str, dict[str, int]]:
         """Counts per class, SEV, team, kind and year over every match (not just the page):
         matching documents are listed without scoring and counted from a per-document table."""
         table = self._facet_values(searcher)
         counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
-        for docnum in searcher.docs_for_query(q):
-            if allowed is not None and docnum not in allowed:
-                continue
+        for docnum in matched:
             for name, values in table[docnum].items():
                 bucket = counts[name]
                 for value in values:
@@ -418,10 +421,7 @@ class ArchiveIndex:
         }
 
     @staticmethod
-    def _hit(hit: Any, highlight_terms: bool = True) -> Hit:
-        snippet = ""
-        if highlight_terms:
-            snippet = hit.highlights("body") or hit.highlights("summary")
+    def _hit(hit: Any, snippet: str = "") -> Hit:
         snippet = snippet or html.escape(hit.get("summary", ""), quote=False)
         if not snippet:
             snippet = html.escape(" ".join(hit.get("body", "").split()[:30]), quote=False)
@@ -589,6 +589,43 @@ def _class_members(profiles: dict[int, _Profile]) -> dict[str, list[_Profile]]:
     for group in members.values():
         group.sort(key=lambda p: (p.day, p.id))
     return members
+
+
+SNIPPET_CHARS = 220
+
+
+def _snippet(searcher: Searcher, docnum: int, body: str, words: Sequence[bytes]) -> str:
+    """An escaped window of the body around the first query terms, matches in <mark>.
+
+    Reads the character positions stored in the index for just this document and these terms
+    (no re-analysis of the text, no per-match bookkeeping during the search).
+    """
+    spans: list[tuple[int, int]] = []
+    for word in words:
+        try:
+            postings = searcher.postings("body", word)
+        except Exception:  # a term absent from the index
+            continue
+        postings.skip_to(docnum)
+        if postings.is_active() and postings.id() == docnum:
+            spans.extend((start, end) for _, start, end in postings.value_as("characters"))
+    if not spans:
+        return ""
+    spans.sort()
+    first = spans[0][0]
+    start = max(0, first - SNIPPET_CHARS // 3)
+    end = min(len(body), start + SNIPPET_CHARS)
+    pieces = ["…" if start else ""]
+    cursor = start
+    for left, right in spans:
+        if left < cursor or right > end:
+            continue
+        pieces.append(html.escape(body[cursor:left], quote=False))
+        pieces.append(f"<mark>{html.escape(body[left:right], quote=False)}</mark>")
+        cursor = right
+    pieces.append(html.escape(body[cursor:end], quote=False))
+    pieces.append("…" if end < len(body) else "")
+    return " ".join("".join(pieces).split())
 
 
 def _read_json(path: Path) -> Any:

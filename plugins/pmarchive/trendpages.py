@@ -13,6 +13,8 @@ from .archive import Archive
 from .indexes import index_src, md_text, rel_link
 
 TOP_CLASSES = 5
+AUDIT_ROWS = 400
+"""Rows per SEV-audit table: the page stays small however large the archive."""
 
 
 def _formula(function: Callable[..., Any]) -> str:
@@ -357,6 +359,10 @@ def sev_audit_page(ctx: TrendContext) -> str:
         )
 
     head = ["Incident", "Title", "Declared", "Implied", "Criteria met", "Verdict"]
+    verdicts: dict[str, int] = {}
+    for finding in audit.findings:
+        verdicts[finding.verdict] = verdicts.get(finding.verdict, 0) + 1
+    newest = sorted(audit.findings, key=lambda f: (f.date, f.id), reverse=True)
     return (
         "\n".join(
             [
@@ -364,10 +370,12 @@ def sev_audit_page(ctx: TrendContext) -> str:
                 ctx.window,
                 "Severity, priority and cause class stay separate fields; this page checks the "
                 "declared severity against the ladder's objective criteria.\n",
+                "## Verdicts\n",
+                _table(["Verdict", "Incidents"], sorted(verdicts.items())),
                 f"## Deflation candidates ({len(audit.deflation_candidates)})\n",
-                _table(head, [row(f) for f in audit.deflation_candidates]),
-                "## Every incident\n",
-                _table(head, [row(f) for f in audit.findings]),
+                _table(head, [row(f) for f in audit.deflation_candidates[:AUDIT_ROWS]]),
+                f"## The newest {min(AUDIT_ROWS, len(newest))} incidents\n",
+                _table(head, [row(f) for f in newest[:AUDIT_ROWS]]),
                 _formula(an.sev_audit),
             ]
         )
