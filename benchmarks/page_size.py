@@ -47,12 +47,14 @@ def measure(count: int, workdir: Path) -> dict[str, float]:
     site = Path(config.site_dir)
     record_id, _ = postmortem_text(0, taxonomy)
     page = site / "postmortems" / record_id.lower() / "index.html"
-    largest = max(p.stat().st_size for p in site.rglob("*.html"))
+    largest_page = max(site.rglob("*.html"), key=lambda p: p.stat().st_size)
+    largest = largest_page.stat().st_size
     return {
         "records": count,
         "build_s": seconds,
         "record_page_bytes": page.stat().st_size,
         "largest_html_bytes": largest,
+        "largest_html": str(largest_page.relative_to(site)),
     }
 
 
@@ -70,7 +72,7 @@ def main() -> None:
             row = measure(size, Path(tmp))
             print(
                 f"{row['records']:>8} {row['build_s']:>8.1f} {row['record_page_bytes']:>14} "
-                f"{row['largest_html_bytes']:>15}"
+                f"{row['largest_html_bytes']:>15}  {row['largest_html']}"
             )
 
 
