@@ -269,7 +269,7 @@ def text_query(text: str, schema_: Schema) -> query.Query:
     if re.search(r"(?:^|[\s(])[*?]", text):
         raise QueryError("leading wildcards are not supported (they scan the whole index)")
     parser = qparser.MultifieldParser(
-        ["title", "summary", "body", "classes", "alerts"], schema=schema_, group=qparser.AndGroup
+        ["title", "summary", "body"], schema=schema_, group=qparser.AndGroup
     )
     parser.remove_plugin_class(qparser.WildcardPlugin)
     parser.add_plugin(qparser.WildcardPlugin())
@@ -354,12 +354,10 @@ class ArchiveIndex:
         with self._lock:
             searcher = self._shared_searcher()
             allowed = self._within_dates(searcher, parsed.after, parsed.before)
-            # Walk the matches once for the total and the facets (unscored, cheap), once more
-            # for the scored top of the requested page; never a third time to count them.
-            matched = [
-                doc for doc in searcher.docs_for_query(final) if allowed is None or doc in allowed
-            ]
-            top = searcher.search(final, limit=page * limit, filter=allowed)
+            # One scored walk over every match: it yields the page, the total and the facets.
+            # (A separate unscored walk for the counts cost as much again.)
+            top = searcher.search(final, limit=None, filter=allowed)
+            matched = [docnum for _, docnum in top.top_n]
             words = sorted(
                 {text for field_name, text in final.iter_all_terms() if field_name == "body"}
             )
