@@ -249,3 +249,13 @@ def test_workflows_parse_and_run_the_same_checks_as_make_test() -> None:
     assert "$(BIN)/pmarchive check" in makefile and "$(BIN)/mkdocs build --strict" in makefile
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert hooks[0]["entry"].startswith("pmarchive check")
+
+
+def test_explicit_audience_flag_wins_over_the_environment(exported: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["export", "--root", str(exported), "--audience", "public"],
+        env={"PMARCHIVE_AUDIENCE": "restricted"},
+    )
+    assert result.exit_code == 0, result.output
+    assert [r["id"] for r in json.loads(result.stdout)] == ["INC-2026-05-29-001"]

@@ -12,6 +12,7 @@ import click
 from . import __version__
 from .archive import Archive, load_archive
 from .audience import AudienceError, for_audience, resolve_audience
+from .config import ArchiveConfig
 from .project import archive_config, plugin_options
 from .records import AnyRecord
 from .search import ArchiveIndex, QueryError, build_index
@@ -19,12 +20,17 @@ from .search import ArchiveIndex, QueryError, build_index
 DEFAULT_INDEX = ".pmarchive/search-index"
 
 
-def _load(root: Path, config_file: Path | None) -> tuple[Archive, dict[str, object]]:
+def _config(root: Path, config_file: Path | None) -> tuple[ArchiveConfig, dict[str, object]]:
+    """The core's config from the plugin's options in mkdocs.yml (a usage error if invalid)."""
     options = plugin_options(config_file or root / "mkdocs.yml")
     try:
-        config = archive_config(root, options)
+        return archive_config(root, options), options
     except (TypeError, ValueError) as exc:
         raise click.UsageError(f"invalid postmortems plugin options: {exc}") from None
+
+
+def _load(root: Path, config_file: Path | None) -> tuple[Archive, dict[str, object]]:
+    config, options = _config(root, config_file)
     return load_archive(config), options
 
 
@@ -37,10 +43,13 @@ def _visible(
         raise click.ClickException(
             f"the archive has {len(archive.errors)} error(s); run 'pmarchive check' first"
         )
-    try:
-        chosen = resolve_audience(audience or str(options.get("audience") or "internal"))
-    except AudienceError as exc:
-        raise click.UsageError(str(exc)) from None
+    if audience is not None:
+        chosen = audience  # an explicit --audience wins over PMARCHIVE_AUDIENCE
+    else:
+        try:
+            chosen = resolve_audience(str(options.get("audience") or "internal"))
+        except AudienceError as exc:
+            raise click.UsageError(str(exc)) from None
     return for_audience(archive, chosen), options
 
 
@@ -90,12 +99,7 @@ def check(root: Path, config_file: Path | None, output_format: str | None, stric
     Prints one line per problem (path:line: severity: field: message) and exits 0 when clean,
     1 when any error was found (or a warning, with --strict), 2 on a usage error.
     """
-    root = root.resolve()
-    options = plugin_options(config_file or root / "mkdocs.yml")
-    try:
-        config = archive_config(root, options)
-    except (TypeError, ValueError) as exc:
-        raise click.UsageError(f"invalid postmortems plugin options: {exc}") from None
+    config, _ = _config(root.resolve(), config_file)
     if output_format is None:
         output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     archive = load_archive(config)
@@ -230,8 +234,7 @@ def new() -> None:
 def _taxonomy_and_folders(root: Path) -> tuple[Any, Path, Path]:
     from .taxonomy import load_taxonomy
 
-    options = plugin_options(root / "mkdocs.yml")
-    config = archive_config(root, options)
+    config, _ = _config(root, None)
     taxonomy, problems = load_taxonomy(config.taxonomy_path, root)
     if any(p.severity.value == "error" for p in problems):
         raise click.ClickException("the taxonomy has errors; run 'pmarchive check' first")
