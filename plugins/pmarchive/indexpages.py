@@ -17,13 +17,13 @@ from .indexes import (
     index_url,
     listing,
     md_text,
-    newest_first,
     pager,
     paginate,
     record_table,
     rel_link,
 )
 from .records import AnyRecord, PostMortem
+from .trendpages import TrendContext, alert_section, class_section
 
 SAME_CLASS_LIMIT = 20
 
@@ -91,6 +91,15 @@ def _class_intro(archive: Archive, key: str, records: Sequence[AnyRecord], src: 
     return "\n".join(lines)
 
 
+def alert_classes(archive: Archive, key: str, records: Sequence[AnyRecord]) -> list[str]:
+    """The classes an alert's records had; its usual classes while it has no history."""
+    classes = list(dict.fromkeys(c for r in records for c in r.cause_class))
+    alert = archive.taxonomy.alerts.get(key)
+    if not classes and alert is not None:
+        classes = list(alert.classes)
+    return classes
+
+
 def _alert_intro(
     archive: Archive,
     groups: Groups,
@@ -115,11 +124,8 @@ def _alert_intro(
             "This alert has no recorded incidents or near-misses yet. The records of its "
             "usual cause classes are listed below.\n"
         )
-    classes = list(dict.fromkeys(c for r in records for c in r.cause_class))
-    if not classes and alert is not None:
-        classes = list(alert.classes)
     below = []
-    for cls in classes:
+    for cls in alert_classes(archive, key, records):
         others = [r for r in groups.get("classes", cls) if key not in r.alerts]
         total = len(groups.get("classes", cls))
         class_link = rel_link(src, index_src("classes", cls))
@@ -139,7 +145,12 @@ def _runbook_link(src: str, url: str, options: IndexOptions) -> str:
 
 
 def entity_page(
-    archive: Archive, groups: Groups, kind: str, key: str, options: IndexOptions
+    archive: Archive,
+    groups: Groups,
+    kind: str,
+    key: str,
+    options: IndexOptions,
+    trends: TrendContext | None = None,
 ) -> dict[str, str]:
     """The page of one key, and its numbered continuation pages when the listing is long."""
     spec = INDEX_KINDS[kind]
@@ -158,6 +169,10 @@ def entity_page(
     if below:
         parts.append("## Same cause class, other alerts\n\n" + below)
     parts.append(f"\n[All {spec.plural.lower()}]({rel_link(src, index_src(kind))})\n")
+    if trends is not None and kind == "classes" and key in archive.taxonomy.classes:
+        parts.append(class_section(trends, key, src))
+    if trends is not None and kind == "alerts":
+        parts.append(alert_section(trends, alert_classes(archive, key, records), src))
     pages = {src: "\n".join(parts)}
     for number, chunk in enumerate(chunks[1:], start=2):
         page_src = index_src(kind, key, number)
@@ -238,15 +253,24 @@ def redirect_html(target: str) -> str:
     )
 
 
-def all_index_pages(archive: Archive, options: IndexOptions | None = None) -> dict[str, str]:
-    """Every generated index page: overview and key pages of each kind, by source path."""
+def all_index_pages(
+    archive: Archive,
+    options: IndexOptions | None = None,
+    groups: Groups | None = None,
+    trends: TrendContext | None = None,
+) -> dict[str, str]:
+    """Every generated index page: overview and key pages of each kind, by source path.
+
+    With ``trends``, class pages carry their recurrence chart and risk rank, and alert pages
+    the recurrence of their classes.
+    """
     options = options or IndexOptions()
-    groups = group_records(newest_first(archive.records))
+    groups = groups if groups is not None else group_records(archive.records)
     pages: dict[str, str] = {}
     for kind in INDEX_KINDS:
         pages[index_src(kind)] = overview_page(archive, groups, kind)
         for key in entity_keys(archive, groups, kind):
-            pages.update(entity_page(archive, groups, kind, key, options))
+            pages.update(entity_page(archive, groups, kind, key, options, trends))
     return pages
 
 

@@ -40,7 +40,7 @@ from .render import (
     template_environment,
 )
 from .search import ArchiveIndex, build_index
-from .trendpages import TrendContext, alert_section, class_section, trend_pages
+from .trendpages import TrendContext, trend_pages
 
 log = get_plugin_logger(__name__)
 
@@ -150,7 +150,11 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
 
         stats = build_index(archive.records, self.index_dir)
         log.info("search index: %s", stats)
-        similar = ArchiveIndex(self.index_dir).similar_all(by_id, self.config.similar_limit)
+        archive_index = ArchiveIndex(self.index_dir)
+        try:
+            similar = archive_index.similar_all(by_id, self.config.similar_limit)
+        finally:
+            archive_index.close()  # `mkdocs serve` rebuilds must not pile up open searchers
         self.record_uris = set()
         for record in archive.records:
             content = render_record_page(
@@ -172,25 +176,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         except TypeError as exc:
             raise PluginError(f"postmortems: risk_weights: {exc}") from None
         trends = TrendContext(archive, self.core_config.effective_today(), weights)
-        index_pages = all_index_pages(archive, options)
-        for src_uri in list(index_pages):
-            kind, _, rest = src_uri.partition("/")
-            key = rest.removesuffix(".md")
-            if kind == "classes" and key in archive.taxonomy.classes:
-                index_pages[src_uri] += "\n" + class_section(trends, key, src_uri)
-            elif kind == "alerts" and rest != "index.md" and "/" not in key:
-                name = next((a for a in groups.by_kind["alerts"] if a.lower() == key), None)
-                classes = list(
-                    dict.fromkeys(
-                        c for r in groups.get("alerts", name or "") for c in r.cause_class
-                    )
-                )
-                alert = next(
-                    (a for a in archive.taxonomy.alerts.values() if a.name.lower() == key), None
-                )
-                if not classes and alert is not None:
-                    classes = list(alert.classes)
-                index_pages[src_uri] += "\n" + alert_section(trends, classes, src_uri)
+        index_pages = all_index_pages(archive, options, groups, trends)
         index_pages.update(trend_pages(trends))
         for src_uri, content in index_pages.items():
             files.append(File.generated(config, src_uri, content=content))
