@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -17,27 +16,14 @@ from pathlib import Path
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
-from pmarchive.synthetic import postmortem_text, write_corpus
-from pmarchive.taxonomy import load_taxonomy
+from pmarchive.synthetic import postmortem_text, write_archive
 
 ROOT = Path(__file__).resolve().parent.parent
-MKDOCS_YML = """\
-site_name: Synthetic archive
-theme: {name: material, font: false}
-plugins: [search, postmortems]
-nav: [index.md]
-"""
 
 
 def measure(count: int, workdir: Path) -> dict[str, float]:
     root = workdir / str(count)
-    shutil.copytree(ROOT / "taxonomy", root / "taxonomy")
-    (root / "nearmisses").mkdir()
-    (root / "docs").mkdir()
-    (root / "docs" / "index.md").write_text("# Synthetic\n")
-    (root / "mkdocs.yml").write_text(MKDOCS_YML)
-    taxonomy, _ = load_taxonomy(root / "taxonomy")
-    write_corpus(root / "postmortems", count, taxonomy)
+    taxonomy = write_archive(root, count, ROOT / "taxonomy", site=True)
     config = load_config(str(root / "mkdocs.yml"))
     start = time.perf_counter()
     config.plugins.on_startup(command="build", dirty=False)

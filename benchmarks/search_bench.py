@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import platform
 import random
-import shutil
 import statistics
 import tempfile
 import time
@@ -24,16 +23,9 @@ from pmarchive.archive import load_archive
 from pmarchive.config import ArchiveConfig
 from pmarchive.search import build_index
 from pmarchive.server import create_app
-from pmarchive.synthetic import VOCABULARY, WORDS, write_corpus
-from pmarchive.taxonomy import load_taxonomy
+from pmarchive.synthetic import VOCABULARY, WORDS, write_archive
 
 ROOT = Path(__file__).resolve().parent.parent
-MKDOCS_YML = """\
-site_name: Synthetic archive
-theme: {name: material, font: false}
-plugins: [search, postmortems]
-nav: [index.md]
-"""
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -63,10 +55,7 @@ def measure(count: int, workdir: Path, with_site: bool) -> None:
     from tests.browser import serve_app
 
     root = workdir / str(count)
-    shutil.copytree(ROOT / "taxonomy", root / "taxonomy")
-    (root / "nearmisses").mkdir()
-    taxonomy, _ = load_taxonomy(root / "taxonomy")
-    write_corpus(root / "postmortems", count, taxonomy)
+    taxonomy = write_archive(root, count, ROOT / "taxonomy", site=with_site)
     archive = load_archive(ArchiveConfig(root=root))
     assert not archive.errors, archive.errors[:3]
     start = time.perf_counter()
@@ -91,9 +80,6 @@ def measure(count: int, workdir: Path, with_site: bool) -> None:
         from mkdocs.commands.build import build
         from mkdocs.config import load_config
 
-        (root / "docs").mkdir()
-        (root / "docs" / "index.md").write_text("# Synthetic\n")
-        (root / "mkdocs.yml").write_text(MKDOCS_YML)
         config = load_config(str(root / "mkdocs.yml"), site_dir=str(root / "built"))
         config.plugins.on_startup(command="build", dirty=False)
         build(config)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from pmarchive.synthetic import postmortem_text, write_corpus
+from pmarchive.synthetic import postmortem_text, write_archive
 from pmarchive.taxonomy import load_taxonomy
 
 from .sites import build_site
@@ -16,11 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def synthetic_site(root: Path, count: int) -> Path:
-    shutil.copytree(ROOT / "taxonomy", root / "taxonomy")
-    (root / "nearmisses").mkdir()
-    taxonomy, problems = load_taxonomy(root / "taxonomy")
-    assert problems == []
-    write_corpus(root / "postmortems", count, taxonomy)
+    write_archive(root, count, ROOT / "taxonomy")
     return build_site(root)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import shutil
 from pathlib import Path
 
 from .taxonomy import Taxonomy
@@ -160,3 +161,30 @@ def write_corpus(folder: Path, count: int, taxonomy: Taxonomy) -> list[str]:
         (folder / f"{record_id}.md").write_text(text, encoding="utf-8")
         ids.append(record_id)
     return ids
+
+
+SITE_MKDOCS_YML = """\
+site_name: Synthetic archive
+theme: {name: material, font: false}
+plugins: [search, postmortems]
+nav: [index.md]
+"""
+"""A minimal site around a synthetic archive (benchmarks build it with the plugin)."""
+
+
+def write_archive(root: Path, count: int, taxonomy_source: Path, *, site: bool = False) -> Taxonomy:
+    """A synthetic archive under ``root``: a copy of ``taxonomy_source``, ``count`` post-mortems,
+    an empty near-miss folder and, with ``site``, a mkdocs.yml and a home page."""
+    from .taxonomy import load_taxonomy
+
+    shutil.copytree(taxonomy_source, root / "taxonomy")
+    (root / "nearmisses").mkdir(parents=True, exist_ok=True)
+    taxonomy, problems = load_taxonomy(root / "taxonomy")
+    if any(p.severity.value == "error" for p in problems):
+        raise ValueError(f"the taxonomy in {taxonomy_source} has errors")
+    write_corpus(root / "postmortems", count, taxonomy)
+    if site:
+        (root / "docs").mkdir(exist_ok=True)
+        (root / "docs" / "index.md").write_text("# Synthetic\n")
+        (root / "mkdocs.yml").write_text(SITE_MKDOCS_YML)
+    return taxonomy
