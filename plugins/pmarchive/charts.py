@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -249,7 +248,3 @@ def chart_scripts(src: str) -> str:
         f'<script src="{prefix}{PLOTLY_ASSET}"></script>\n'
         f'<script src="{prefix}{CHARTS_ASSET}"></script>'
     )
-
-
-def loaded_json(text: str) -> Any:
-    return json.loads(text.replace("<\\/", "</"))
