@@ -27,13 +27,20 @@ def invoke(*args: str, input: str | None = None) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def clean(root: Path) -> list[str]:
-    return [d.format_text() for d in load_archive(ArchiveConfig(root=root)).diagnostics]
+def clean(root: Path, today: dt.date = TODAY) -> list[str]:
+    config = ArchiveConfig(root=root, today=today)
+    return [d.format_text() for d in load_archive(config).diagnostics]
+
+
+def pin_today(root: Path, day: dt.date = TODAY) -> None:
+    """An mkdocs.yml whose plugin options pin the archive's today (what `new` reads)."""
+    write(root, "mkdocs.yml", f"plugins:\n  - postmortems:\n      today: '{day.isoformat()}'\n")
 
 
 def test_new_postmortem_ids_increment_and_validate(archive_root: Path) -> None:
+    pin_today(archive_root)
     paths = []
-    day = dt.date.today().isoformat()  # a fresh draft is not yet overdue
+    day = TODAY.isoformat()  # a fresh draft is not yet overdue
     for _ in range(2):
         code, out = invoke(
             "new",
@@ -120,6 +127,7 @@ def test_near_miss_form_asks_three_questions(archive_root: Path) -> None:
 
 
 def test_near_miss_from_options(archive_root: Path) -> None:
+    pin_today(archive_root)
     code, out = invoke(
         "new",
         "near-miss",
@@ -154,9 +162,9 @@ def test_near_miss_from_options(archive_root: Path) -> None:
 
 def test_init_creates_an_archive_that_builds_strictly(tmp_path: Path) -> None:
     target = tmp_path / "archive"
-    code, out = invoke("init", str(target))
+    code, out = invoke("init", str(target), "--today", TODAY.isoformat())
     assert code == 0, out
-    assert clean(target) == []
+    assert clean(target, TODAY) == []
     yml = (
         (target / "mkdocs.yml")
         .read_text()
@@ -167,7 +175,7 @@ def test_init_creates_an_archive_that_builds_strictly(tmp_path: Path) -> None:
     assert list((site / "postmortems").iterdir())
     # a second init keeps every file as it is
     (target / "docs/index.md").write_text("# Ours\n")
-    code, out = invoke("init", str(target))
+    code, out = invoke("init", str(target), "--today", TODAY.isoformat())
     assert code == 0 and (target / "docs/index.md").read_text() == "# Ours\n"
     assert "docs/index.md" not in out
 

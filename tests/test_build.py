@@ -107,7 +107,7 @@ def test_errors_fail_the_build_with_every_problem(
 
 
 def test_warnings_fail_a_strict_build(archive_root: Path) -> None:
-    write(archive_root, PM_PATH, front_matter(BASE_PM, cause_class="[thundering-herd]"))
+    write(archive_root, PM_PATH, front_matter(BASE_PM, teams="[checkout, checkout]"))
     with pytest.raises(Abort):
         build_site(archive_root, strict=True)
     site = build_site(archive_root, strict=False)

@@ -54,7 +54,7 @@ def test_github_annotations(archive_root: Path, args: tuple[str, ...], env: dict
 
 
 def test_warnings_pass_unless_strict(archive_root: Path) -> None:
-    write(archive_root, P, front_matter(BASE_PM, cause_class="[thundering-herd]"))
+    write(archive_root, P, front_matter(BASE_PM, teams="[checkout, checkout]"))
     assert run("check", str(archive_root))[0] == 0
     assert run("check", "--strict", str(archive_root))[0] == 1
 

@@ -626,7 +626,7 @@ OVERDUE_CASES: list[tuple[str, str, dt.date, list[Expected]]] = [
                 3,
                 1,
                 "overdue-draft",
-                "warning",
+                "notice",
                 "status is 'draft' but this SEV-1 write-up was due "
                 "2026-02-27 (5 business days after 2026-02-20)",
             )
@@ -636,7 +636,7 @@ OVERDUE_CASES: list[tuple[str, str, dt.date, list[Expected]]] = [
         "review past due",
         "review",
         dt.date(2026, 3, 9),
-        [(3, 1, "overdue-draft", "warning", "due 2026-02-27")],
+        [(3, 1, "overdue-draft", "notice", "due 2026-02-27")],
     ),
     ("final is never overdue", "final", dt.date(2027, 1, 1), []),
 ]

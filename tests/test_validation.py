@@ -47,8 +47,8 @@ PM_CASES: list[tuple[str, dict[str, str | None], list[str]]] = [
         "alias of a class",
         {"cause_class": "[thundering-herd]"},
         [
-            f"{P}:11: warning: cause_class: 'thundering-herd' is an old name of cause class "
-            "'cache-stampede'; write 'cache-stampede'"
+            f"{P}:11: notice: cause_class: 'thundering-herd' is an old name of cause class "
+            "'cache-stampede' and is counted as 'cache-stampede'"
         ],
     ),
     (

@@ -45,6 +45,10 @@ class Archive:
     def warnings(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.severity is Severity.WARNING]
 
+    @property
+    def notices(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.NOTICE]
+
     def by_id(self) -> dict[str, AnyRecord]:
         return {record.id: record for record in self.records}
 

@@ -97,7 +97,8 @@ def check(root: Path, config_file: Path | None, output_format: str | None, stric
     """Validate every post-mortem, near-miss and taxonomy file under ROOT.
 
     Prints one line per problem (path:line: severity: field: message) and exits 0 when clean,
-    1 when any error was found (or a warning, with --strict), 2 on a usage error.
+    1 when any error was found (or a warning, with --strict), 2 on a usage error. Notices
+    (overdue drafts, old names of renamed classes) are printed and never change the exit code.
     """
     config, _ = _config(root.resolve(), config_file)
     if output_format is None:
@@ -107,9 +108,11 @@ def check(root: Path, config_file: Path | None, output_format: str | None, stric
         line = diagnostic.format_github() if output_format == "github" else diagnostic.format_text()
         click.echo(line)
     errors, warnings = len(archive.errors), len(archive.warnings)
+    notices = len(archive.notices)
     click.echo(
         f"{len(archive.postmortems)} post-mortems, {len(archive.nearmisses)} near-misses; "
-        f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}",
+        f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}, "
+        f"{notices} notice{'s' * (notices != 1)}",
         err=True,
     )
     if errors or (strict and warnings):
@@ -231,14 +234,23 @@ def new() -> None:
     """Write a new post-mortem or near-miss from a template (never overwrites a file)."""
 
 
-def _taxonomy_and_folders(root: Path) -> tuple[Any, Path, Path]:
+def _taxonomy_and_folders(root: Path) -> tuple[Any, Path, Path, Any]:
+    """The taxonomy, both record folders and the run's day (the archive's configured today)."""
     from .taxonomy import load_taxonomy
 
     config, _ = _config(root, None)
     taxonomy, problems = load_taxonomy(config.taxonomy_path, root)
     if any(p.severity.value == "error" for p in problems):
         raise click.ClickException("the taxonomy has errors; run 'pmarchive check' first")
-    return taxonomy, config.postmortems_path, config.nearmisses_path
+    return taxonomy, config.postmortems_path, config.nearmisses_path, config.today
+
+
+def _refuse_future(day: Any, today: Any) -> None:
+    """`check` refuses a record dated after the archive's today, so `new` never writes one."""
+    if day is not None and day.date() > today:
+        raise click.ClickException(
+            f"--date {day.date().isoformat()} is after the archive's today ({today.isoformat()})"
+        )
 
 
 @new.command("postmortem")
@@ -250,7 +262,7 @@ def _taxonomy_and_folders(root: Path) -> tuple[Any, Path, Path]:
     "day",
     type=click.DateTime(["%Y-%m-%d"]),
     default=None,
-    help="Day it happened (default: today).",
+    help="Day it happened (default: the archive's today).",
 )
 @click.option(
     "--class", "classes", multiple=True, required=True, help="Cause class slug; repeat for several."
@@ -274,14 +286,15 @@ def new_postmortem_command(
     """Write postmortems/<next id>.md with every section its SEV owes."""
     from .scaffold import ScaffoldError, new_postmortem
 
-    taxonomy, folder, _ = _taxonomy_and_folders(root.resolve())
+    taxonomy, folder, _, today = _taxonomy_and_folders(root.resolve())
+    _refuse_future(day, today)
     try:
         path = new_postmortem(
             folder,
             taxonomy,
             title=title,
             sev=sev,
-            day=day.date() if day else _today(),
+            day=day.date() if day else today,
             classes=list(classes),
             detection=detection,
             teams=list(teams),
@@ -323,7 +336,8 @@ def new_nearmiss_command(
     from .scaffold import NearMissAnswers, ScaffoldError, new_nearmiss
     from .suggest import closest
 
-    taxonomy, _, folder = _taxonomy_and_folders(root.resolve())
+    taxonomy, _, folder, today = _taxonomy_and_folders(root.resolve())
+    _refuse_future(day, today)
     if not what:
         what = click.prompt("1/3 What nearly happened?")
     if not caught_by:
@@ -349,7 +363,7 @@ def new_nearmiss_command(
             folder,
             taxonomy,
             NearMissAnswers(what, caught_by, cause_class, how_caught, kind),
-            day.date() if day else _today(),
+            day.date() if day else today,
             reporter,
         )
     except ScaffoldError as exc:
@@ -359,19 +373,26 @@ def new_nearmiss_command(
 
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def init(directory: Path) -> None:
-    """Create a new, valid, buildable archive in DIRECTORY (existing files are kept)."""
+@click.option(
+    "--today",
+    default=None,
+    help="Day the example records are dated (default: $PMARCHIVE_TODAY, else the machine's date).",
+)
+def init(directory: Path, today: str | None) -> None:
+    """Create a new, valid, buildable archive in DIRECTORY (existing files are kept).
+
+    Example: pmarchive init my-archive
+    """
+    from .clock import ClockError, run_today
     from .scaffold import init_archive
 
+    try:
+        day = run_today(today)
+    except ClockError as exc:
+        raise click.UsageError(str(exc)) from None
     directory.mkdir(parents=True, exist_ok=True)
-    for path in init_archive(directory, _today()):
+    for path in init_archive(directory, day):
         click.echo(path)
-
-
-def _today() -> Any:
-    import datetime as dt
-
-    return dt.date.today()
 
 
 @main.command()

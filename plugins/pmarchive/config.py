@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .clock import run_today
 from .lints import DEFAULT_CONFIG, LintConfig
 
 
@@ -25,8 +26,8 @@ class ArchiveConfig:
     """Front-matter fields beyond the built-in ones that this organisation allows."""
     max_frontmatter_bytes: int = 64 * 1024
     max_nesting: int = 32
-    today: dt.date | None = None
-    """The date 'in the future' is measured from; today when unset (fixed in tests)."""
+    today: dt.date = field(default_factory=run_today)
+    """The run's one day (see clock.py): read once when the config is made, never per record."""
     default_visibility: str = "internal"
     lints: LintConfig = DEFAULT_CONFIG
     """Which lints run and how (the plugin's ``lints`` option)."""
@@ -45,4 +46,5 @@ class ArchiveConfig:
         return self.root / self.taxonomy_dir
 
     def effective_today(self) -> dt.date:
-        return self.today or dt.date.today()
+        """The run's day; the same value for every record of the run."""
+        return self.today

@@ -9,6 +9,8 @@ from enum import Enum
 class Severity(str, Enum):
     ERROR = "error"
     WARNING = "warning"
+    NOTICE = "notice"
+    """Worth knowing, never a failure: time-dependent findings and documented renames."""
 
 
 @dataclass(frozen=True, order=True)
@@ -28,7 +30,7 @@ class Diagnostic:
         return f"{self.path}:{where}: {self.severity.value}: {field}{self.message}"
 
     def format_github(self) -> str:
-        kind = "error" if self.severity is Severity.ERROR else "warning"
+        kind = self.severity.value
         body = f"{self.field}: {self.message}" if self.field else self.message
         col = f",col={self.column}" if self.column else ""
         return (
@@ -58,6 +60,9 @@ class Reporter:
 
     def warning(self, line: int, field: str, message: str) -> None:
         self.items.append(Diagnostic(self.path, line, Severity.WARNING, field, message))
+
+    def notice(self, line: int, field: str, message: str) -> None:
+        self.items.append(Diagnostic(self.path, line, Severity.NOTICE, field, message))
 
     @property
     def has_errors(self) -> bool:

@@ -11,8 +11,11 @@ Rules and what each one checks:
     ("caused by Alice", "Alice's mistake", "Alice broke", "caused by @alice").
 ``secret`` (error)
     Anything shaped like a credential, anywhere in the text, code blocks included.
-``missing-section`` / ``overdue-draft`` / ``too-many-action-items`` / ``prevent-only`` (warnings)
+``missing-section`` / ``too-many-action-items`` / ``prevent-only`` (warnings)
     Structural rules for post-mortems only; near-misses get the phrase and secret rules.
+``overdue-draft`` (notice; a warning with ``fail_on_overdue``)
+    A draft or review past its due date. It depends on the day, not on the text, so by default
+    it is reported without failing a strict build.
 ``lint-ignore`` (warning)
     A silenced rule without a reason, or a silenced rule that does not exist.
 
@@ -57,6 +60,12 @@ from .taxonomy import ANALYSIS_LEVELS, Taxonomy
 
 ERROR = "error"
 WARNING = "warning"
+NOTICE = "notice"
+"""Reported by ``check`` and on the pages, never a reason for a strict build to fail."""
+
+TIME_DEPENDENT_RULES: tuple[str, ...] = ("overdue-draft",)
+"""Rules whose result changes as days pass with the archive unchanged: notices by default, so
+an unchanged archive never turns red on its own (``fail_on_overdue: true`` makes them warnings)."""
 
 RULES: tuple[str, ...] = (
     "counterfactual",
@@ -208,6 +217,10 @@ class LintConfig:
 
     min_secret_length: int = 20
     """Length from which a value assigned to a secret-like name is considered at all."""
+
+    fail_on_overdue: bool = False
+    """Report time-dependent findings (``overdue-draft``) as warnings, so ``--strict`` fails on
+    them. Off by default: with it on, an unchanged archive can turn red as days pass."""
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.enabled) - set(RULES))
@@ -830,7 +843,7 @@ def _structural(
                         _field_line(record, "status"),
                         1,
                         "overdue-draft",
-                        WARNING,
+                        WARNING if config.fail_on_overdue else NOTICE,
                         f"status is '{record.status}' but this {level.label} write-up was due "
                         f"{due.isoformat()} ({level.due_business_days} business days after "
                         f"{record.date.isoformat()}); finish it, or say in the document why "

@@ -128,6 +128,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         full = load_archive(self.core_config)
         for warning in full.warnings:
             log.warning(warning.format_text())
+        for notice in full.notices:  # time-dependent or renamed: reported, never failing --strict
+            log.info(notice.format_text())
         if full.errors:
             shown = [d.format_text() for d in full.errors[:MAX_ERRORS_SHOWN]]
             more = len(full.errors) - len(shown)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from .clock import run_today
 from .config import ArchiveConfig
 from .lints import RULES, LintConfig
 
@@ -57,13 +57,10 @@ def archive_config(root: Path, options: Mapping[str, Any]) -> ArchiveConfig:
     kwargs: dict[str, Any] = {k: v for k, v in options.items() if k in known and v is not None}
     extra_fields = options.get("extra_fields") or ()
     lints = lint_config(options.get("lints") or {})
-    today = options.get("today")
-    if isinstance(today, str):
-        today = dt.date.fromisoformat(today)
     return ArchiveConfig(
         root=root,
         extra_fields=tuple(extra_fields),
-        today=today if isinstance(today, dt.date) else None,
+        today=run_today(options.get("today")),
         lints=lints,
         **kwargs,
     )

@@ -420,11 +420,11 @@ def _cross_check(tax: Taxonomy, loaded: dict[str, tuple[Any, Located, Reporter]]
                         f"{did_you_mean(class_name, tax.classes)}",
                     )
                 elif was_alias:
-                    report.warning(
+                    report.notice(
                         line,
                         f"alerts.{name}.classes",
-                        f"'{class_name}' is an old name of cause class '{current}'; "
-                        f"write '{current}'",
+                        f"'{class_name}' is an old name of cause class '{current}' and is "
+                        f"counted as '{current}'",
                     )
 
 

@@ -169,10 +169,11 @@ def _resolve_vocabulary(
             report.error(line, spec.name, f"unknown {label} '{name}'{hint}")
             continue
         if was_alias:
-            report.warning(
+            # a documented rename: old records keep the old name and count under the new one
+            report.notice(
                 line,
                 spec.name,
-                f"'{name}' is an old name of {label} '{current}'; write '{current}'",
+                f"'{name}' is an old name of {label} '{current}' and is counted as '{current}'",
             )
         if current not in resolved:
             resolved.append(current)
