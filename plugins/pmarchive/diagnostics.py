@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from .credentials import redact
+
 
 class Severity(str, Enum):
     ERROR = "error"
@@ -23,6 +25,12 @@ class Diagnostic:
     field: str
     message: str
     column: int | None = None
+
+    def __post_init__(self) -> None:
+        # Messages quote what the author wrote (a field name, a vocabulary value, an id, a
+        # did-you-mean), and any of it may be a credential: mask it here, once, for every check.
+        for name in ("path", "field", "message"):
+            object.__setattr__(self, name, redact(getattr(self, name)))
 
     def format_text(self) -> str:
         field = f"{self.field}: " if self.field else ""
@@ -55,8 +63,8 @@ class Reporter:
         self.path = path
         self.items: list[Diagnostic] = []
 
-    def error(self, line: int, field: str, message: str) -> None:
-        self.items.append(Diagnostic(self.path, line, Severity.ERROR, field, message))
+    def error(self, line: int, field: str, message: str, column: int | None = None) -> None:
+        self.items.append(Diagnostic(self.path, line, Severity.ERROR, field, message, column))
 
     def warning(self, line: int, field: str, message: str) -> None:
         self.items.append(Diagnostic(self.path, line, Severity.WARNING, field, message))

@@ -45,15 +45,25 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import math
 import re
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from types import MappingProxyType
 
 from .analyses import add_business_days as business_days_after
+from .credentials import (
+    DEFAULT_PLACEHOLDERS,
+    SecretRules,
+    find_secrets,
+    redact,
+)
+from .credentials import (
+    mask as mask,
+)
+from .credentials import (
+    shannon_entropy as shannon_entropy,
+)
 from .records import AnyRecord, PostMortem
 from .suggest import closest
 from .taxonomy import ANALYSIS_LEVELS, Taxonomy
@@ -103,6 +113,10 @@ class LintFinding:
     message: str
     """What was found and what to write instead; never contains an unmasked secret."""
 
+    def __post_init__(self) -> None:
+        # a quoted phrase can hold a credential too ("caused by @<token>")
+        object.__setattr__(self, "message", redact(self.message))
+
 
 DEFAULT_COUNTERFACTUAL_PHRASES: tuple[str, ...] = (
     "should have",
@@ -150,15 +164,6 @@ DEFAULT_REQUIRED_SECTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     }
 )
 
-DEFAULT_PLACEHOLDERS: tuple[str, ...] = (
-    "example",
-    "xxxx",
-    "****",
-    "redacted",
-    "changeme",
-    "placeholder",
-    "dummy",
-)
 
 DEFAULT_NOT_PEOPLE: tuple[str, ...] = (
     "Redis",
@@ -248,6 +253,13 @@ class LintConfig:
             self,
             "required_sections",
             MappingProxyType({k: tuple(v) for k, v in self.required_sections.items()}),
+        )
+
+    @property
+    def secret_rules(self) -> SecretRules:
+        """The secret-scan options of this config, for scans outside the lints."""
+        return SecretRules(
+            self.placeholders, self.secret_patterns, self.min_secret_entropy, self.min_secret_length
         )
 
 
@@ -351,25 +363,6 @@ def apply_ignores(
         notes = []
     kept = [f for f in findings if f.rule not in silenced]
     return sorted(kept + notes)
-
-
-def mask(secret: str) -> str:
-    """The secret with at most its first 4 and last 2 characters visible, the rest ``*``.
-
-    Anything shorter than 16 characters is fully masked, so at least 10 characters stay hidden.
-    """
-    if len(secret) < 16:
-        return "*" * len(secret)
-    return secret[:4] + "*" * (len(secret) - 6) + secret[-2:]
-
-
-def shannon_entropy(value: str) -> float:
-    """Bits per character of ``value``'s own character distribution (0 for an empty string)."""
-    if not value:
-        return 0.0
-    counts = Counter(value)
-    total = len(value)
-    return -sum(n / total * math.log2(n / total) for n in counts.values())
 
 
 # --- locating matches ---------------------------------------------------------------------------
@@ -604,174 +597,11 @@ def _named_person_findings(prose: str, locate: _Locator, config: LintConfig) -> 
 # --- secret rule --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Detector:
-    kind: str
-    pattern: re.Pattern[str]
-    group: int | str = 0
-    checked: bool = True
-    """Whether placeholder markers can clear a match (not for key blocks)."""
-
-
-_ASSIGN = r"""["']?[ \t]*(?:=>|:=|=|:)[ \t]*["']?"""
-_B64URL = r"[A-Za-z0-9_-]"
-_DETECTORS: tuple[_Detector, ...] = (
-    _Detector(
-        "private key block",
-        re.compile(
-            # Key material must follow the header, on real or JSON-escaped ("\\n") lines.
-            r"-{5}BEGIN[A-Z0-9 ]*\ PRIVATE\ KEY(?:\ BLOCK)?-{5}[ \t]*(?:\\n|\r?\n)"
-            r"(?:[A-Za-z-]+:[^\n\\]*(?:\\n|\r?\n)|[ \t]*(?:\\n|\r?\n))*"
-            r"[ \t]*[A-Za-z0-9+/=]{16,}"
-        ),
-        checked=False,
-    ),
-    _Detector(
-        "AWS access key id", re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])")
-    ),
-    _Detector(
-        "AWS secret access key",
-        re.compile(
-            r"(?<![A-Za-z0-9])(?i:aws[_-]?secret[_-]?(?:access[_-]?)?key|secret[_-]?access[_-]?key)"
-            + _ASSIGN
-            + r"([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
-        ),
-        group=1,
-    ),
-    _Detector(
-        "GitHub token",
-        re.compile(
-            r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})"
-            r"(?![A-Za-z0-9_])"
-        ),
-    ),
-    _Detector(
-        "Slack webhook URL",
-        re.compile(
-            r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{20,}"
-        ),
-    ),
-    _Detector(
-        "Slack token",
-        re.compile(
-            r"(?<![A-Za-z0-9])xox[abprs]-(?=[A-Za-z0-9-]{10})[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+"
-            r"(?![A-Za-z0-9-])"
-        ),
-    ),
-    _Detector(
-        "Stripe live key",
-        re.compile(r"(?<![A-Za-z0-9_])(?:sk|rk)_live_[A-Za-z0-9]{16,}(?![A-Za-z0-9])"),
-    ),
-    _Detector(
-        "Google API key",
-        re.compile(rf"(?<![A-Za-z0-9_-])AIza{_B64URL}{{35}}(?!{_B64URL})"),
-    ),
-    _Detector(
-        "JWT",
-        re.compile(
-            rf"(?<!{_B64URL})eyJ{_B64URL}{{10,}}\.{_B64URL}{{10,}}\.{_B64URL}{{10,}}(?!{_B64URL})"
-        ),
-    ),
-    _Detector(
-        "password in a URL",
-        re.compile(
-            r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://[^\s:/?#@\"'<>]+:"
-            r"([^\s/?#@\"'<>]+)@[^\s/?#@\"'<>]+"
-        ),
-        group=1,
-    ),
-)
-_SECRET_NAME = (
-    r"password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|client[_-]?secret"
-    r"|auth"
-)
-_ASSIGNMENT = re.compile(
-    rf"(?<![A-Za-z0-9_.-])(?P<name>[A-Za-z0-9_.-]*(?i:{_SECRET_NAME})[A-Za-z0-9_.-]*)"
-    + _ASSIGN
-    + r"(?:(?i:bearer|basic|token)[ \t]+)?(?P<value>[^\s\"'`,;<>()\[\]{}]+)"
-)
-_PLACEHOLDER_WORDS = frozenset(
-    {"password", "passwd", "pass", "pwd", "secret", "token", "apikey", "api_key", "key"}
-)
-_IDENTIFIER = re.compile(r"[a-z]+(?:[-_.][a-z]+)+")
-
-
-def _is_placeholder(value: str, config: LintConfig) -> bool:
-    low = value.lower()
-    return (
-        any(marker.lower() in low for marker in config.placeholders if marker)
-        or low in _PLACEHOLDER_WORDS
-        or len(set(value)) == 1
-        or value.startswith(("$", "<", "%"))
-        or "{{" in value
-        or "${" in value
-        or (value.startswith("{") and value.endswith("}"))
-    )
-
-
-@lru_cache(maxsize=16)
-def _custom_detectors(patterns: tuple[str, ...]) -> tuple[_Detector, ...]:
-    detectors = []
-    for pattern in patterns:
-        regex = re.compile(pattern)
-        detectors.append(
-            _Detector(f"match for secret pattern {pattern!r}", regex, 1 if regex.groups else 0)
-        )
-    return tuple(detectors)
-
-
 def _secret_findings(text: str, locate: _Locator, config: LintConfig) -> list[LintFinding]:
-    # Reported spans never overlap, so sorted by start they are sorted by end too, and only the
-    # span starting just before a new one's end can overlap it.
-    taken_starts: list[int] = []
-    taken_ends: list[int] = []
-    findings: list[LintFinding] = []
-
-    def report(start: int, end: int, kind: str, shown: str) -> None:
-        index = bisect.bisect_left(taken_starts, end)
-        if index > 0 and taken_ends[index - 1] > start:
-            return  # a more specific detector already reported this value
-        taken_starts.insert(index, start)
-        taken_ends.insert(index, end)
-        line, column = locate(start)
-        findings.append(
-            LintFinding(
-                line,
-                column,
-                "secret",
-                ERROR,
-                f"{kind} found ({shown}); remove it, rotate the credential (treat it as leaked) "
-                "and refer to it by name instead",
-            )
-        )
-
-    for detector in (*_DETECTORS, *_custom_detectors(config.secret_patterns)):
-        for match in detector.pattern.finditer(text):
-            value = match.group(detector.group)
-            if not value:
-                continue
-            if detector.checked and _is_placeholder(value, config):
-                continue
-            start, end = match.span(detector.group)
-            # A key block shows only its header, which ends at the second run of dashes.
-            header = value[: value.find("-----", 5) + 5]
-            shown = mask(value) if detector.checked else header
-            report(start, end, detector.kind, shown)
-
-    for match in _ASSIGNMENT.finditer(text):
-        value = match.group("value").rstrip(".")
-        if (
-            len(value) < config.min_secret_length
-            or "://" in value
-            or value.startswith("/")
-            or _IDENTIFIER.fullmatch(value)
-            or _is_placeholder(value, config)
-            or shannon_entropy(value) < config.min_secret_entropy
-        ):
-            continue
-        start = match.start("value")
-        kind = f"high-entropy value assigned to '{match.group('name')}'"
-        report(start, start + len(value), kind, mask(value))
+    findings = []
+    for match in find_secrets(text, config.secret_rules):
+        line, column = locate(match.start)
+        findings.append(LintFinding(line, column, "secret", ERROR, match.message))
     return findings
 
 
