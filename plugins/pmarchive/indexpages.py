@@ -23,6 +23,7 @@ from .indexes import (
     rel_link,
 )
 from .records import AnyRecord, PostMortem
+from .safety import safe_url
 from .trendpages import TrendContext, alert_section, class_section
 
 SAME_CLASS_LIMIT = 20
@@ -141,7 +142,13 @@ def _runbook_link(src: str, url: str, options: IndexOptions) -> str:
     page = url.strip("/") + ".md"
     if "://" not in url and (options.doc_pages is None or page in options.doc_pages):
         return f"[{md_text(url)}]({rel_link(src, page)})"
-    return f"[{md_text(url)}]({url})" if "://" in url else f"`{url}`"
+    # Only http(s) runbooks elsewhere become links; anything else (javascript:, data:, a
+    # scheme-relative //host) is shown as text.
+    target = safe_url(url) if "://" in url else None
+    if target is not None and target.lower().startswith(("http://", "https://")):
+        href = html.escape(target, quote=True)
+        return f'<a href="{href}" rel="noopener noreferrer">{md_text(url)}</a>'
+    return f"<code>{html.escape(url)}</code>"
 
 
 def entity_page(

@@ -35,10 +35,12 @@ from .project import archive_config
 from .render import (
     ASSETS,
     SITE_WIDE,
+    THEME_OVERRIDES,
     render_record_page,
     search_page,
     template_environment,
 )
+from .safety import plain_title, sanitize_html
 from .search import ArchiveIndex, build_index
 from .trendpages import TrendContext, trend_pages
 
@@ -107,6 +109,12 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             raise PluginError(str(exc)) from None
         # one index per audience: a public build never reads or writes the internal index
         self.index_dir = root / self.config.search_index_dir / self.audience
+        # Material's inline scripts, moved into an asset; after the site's custom_dir, so
+        # overrides/ still wins.
+        dirs = config.theme.dirs
+        position = 1 if config.theme.custom_dir and dirs else 0
+        if str(THEME_OVERRIDES) not in dirs:
+            dirs.insert(position, str(THEME_OVERRIDES))
         for asset in SITE_WIDE:
             target = config.extra_css if asset.endswith(".css") else config.extra_javascript
             if asset not in [str(item) for item in target]:
@@ -220,6 +228,13 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
     def on_page_content(
         self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str | None:
+        # Titles are plain text on every page: Material's `striptags` would unescape markup.
+        if page.title is not None:
+            page.title = plain_title(page.title)
+            if "title" in page.meta:
+                page.meta["title"] = page.title
+        if page.file.src_uri in self.record_uris:
+            html = sanitize_html(html)  # record bodies may hold raw HTML: allow-list only
         # MkDocs only logs links to missing pages at INFO level; a link to a withheld record
         # would tell the reader it exists, so it fails the build.
         if self.archive is not None and self.archive.withheld_ids:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,10 +11,13 @@ import jinja2
 import yaml
 
 from .records import AnyRecord, PostMortem
+from .safety import plain_title
 from .taxonomy import Taxonomy
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 PACKAGE_ASSETS = Path(__file__).parent / "assets"
+THEME_OVERRIDES = Path(__file__).parent / "theme"
+"""Theme partials the plugin replaces (Material's inline scripts, loaded from an asset)."""
 ASSETS: dict[str, bytes] = {
     f"assets/pmarchive/{path.name}": path.read_bytes()
     for path in sorted(PACKAGE_ASSETS.glob("*"))
@@ -86,11 +88,11 @@ def _page_meta(record: AnyRecord) -> str:
     # Material prints page.meta.title and .description into the page unescaped, so the values
     # we hand it are already HTML-escaped text.
     meta: dict[str, Any] = {
-        "title": html.escape(f"{record.id}: {record.title}", quote=True),
+        "title": plain_title(f"{record.id}: {record.title}"),
         "pmarchive_record": record.id,
     }
     if record.summary:
-        meta["description"] = html.escape(record.summary, quote=True)
+        meta["description"] = plain_title(record.summary)
     return yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=1_000_000)
 
 
