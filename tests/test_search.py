@@ -194,7 +194,7 @@ def test_failed_build_leaves_the_old_index_answering(
         build_index(archive.records, base)
     assert (base / "current").resolve() == before
     assert ArchiveIndex(base).search("").total == 2
-    assert sorted(p.name for p in base.iterdir()) == ["current", before.name]
+    assert sorted(p.name for p in base.iterdir()) == ["build.lock", "current", before.name]
 
 
 @pytest.fixture

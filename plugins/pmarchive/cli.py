@@ -15,7 +15,13 @@ from .audience import AudienceError, for_audience, resolve_audience
 from .config import ArchiveConfig
 from .project import archive_config, plugin_options
 from .records import AnyRecord
-from .search import ArchiveIndex, QueryError, build_index
+from .search import (
+    ArchiveIndex,
+    IndexBusyError,
+    IndexIntegrityError,
+    QueryError,
+    build_index,
+)
 
 DEFAULT_INDEX = ".pmarchive/search-index"
 
@@ -56,13 +62,22 @@ def _visible(
 def _fresh_index(
     root: Path, config_file: Path | None, index_dir: Path | None, audience: str | None = None
 ) -> ArchiveIndex:
-    """Bring the index up to date with the archive (cheap when nothing changed) and open it."""
+    """Bring the index up to date with the archive (cheap when nothing changed) and open it.
+
+    An index whose files fail their manifest check is rebuilt from the records (and said so);
+    a build that cannot get the index's lock, or an index that still fails, is a one-line error.
+    """
     archive, options = _visible(root, config_file, audience)
     base = index_dir or (
         root / str(options.get("search_index_dir") or DEFAULT_INDEX) / archive.audience
     )
-    build_index(archive.records, base)
-    return ArchiveIndex(base, archive.taxonomy)
+    try:
+        stats = build_index(archive.records, base)
+        if stats.rebuilt:
+            click.echo(stats.rebuilt, err=True)
+        return ArchiveIndex(base, archive.taxonomy)
+    except (IndexBusyError, IndexIntegrityError) as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -208,8 +223,14 @@ def serve(
     if rebuild or not (site / "index.html").is_file():
         _build_site(root, site)
     archive_index = _fresh_index(root, None, index_dir, audience)
+    archive_index.close()  # the server opens its own, and reopens after each rebuild
+
+    def rebuild_index() -> None:
+        """Rebuild from the records on disk when the index fails its manifest check."""
+        _fresh_index(root, None, index_dir, audience).close()
+
     click.echo(f"serving {site} and the search API on http://{host}:{port}/", err=True)
-    run(site, archive_index.base, archive_index.taxonomy, host, port)
+    run(site, archive_index.base, archive_index.taxonomy, host, port, rebuild_index)
 
 
 def _build_site(root: Path, site: Path) -> None:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
+import fcntl
 import hashlib
 import html
 import json
+import logging
 import os
 import re
 import shutil
 import threading
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +23,7 @@ from typing import Any
 from whoosh import index, qparser, query
 from whoosh.analysis import StemmingAnalyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 
 from .records import AnyRecord, PostMortem
@@ -30,6 +35,13 @@ MAX_QUERY_CHARS = 500
 MAX_QUERY_TERMS = 40
 MAX_LIMIT = 100
 CURRENT = "current"
+MANIFEST = "pmarchive-manifest.json"
+LOCK_FILE = "build.lock"
+LOCK_WAIT_SECONDS = 300.0
+SEV_LEVELS = (1, 99)
+YEARS = (1, 9999)
+
+log = logging.getLogger(__name__)
 
 
 def schema() -> Schema:
@@ -92,6 +104,17 @@ class IndexStats:
     removed: int
     unchanged: int
     generation: str
+    rebuilt: str = ""
+    """Why the previous generation was not reused (it failed its manifest check), or ""."""
+
+
+class IndexBusyError(RuntimeError):
+    """Another build held the index's lock for longer than this one would wait."""
+
+
+class IndexIntegrityError(RuntimeError):
+    """The index's files are not the ones its build wrote (corrupted, or written by someone
+    else); it is never opened, since Whoosh unpickles parts of its files."""
 
 
 def current_dir(base: Path) -> Path | None:
@@ -101,15 +124,117 @@ def current_dir(base: Path) -> Path | None:
     return (base / os.readlink(link)).resolve() if link.is_symlink() else link
 
 
-def build_index(records: Sequence[AnyRecord], base: Path) -> IndexStats:
+def _manifested(name: str) -> bool:
+    """Whoosh's files and the schema version are hashed; the JSON caches written beside them
+    later are parsed as plain JSON (never unpickled), so they may change without a rebuild."""
+    return not name.endswith((".json", ".tmp"))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_manifest(directory: Path) -> None:
+    """Record the sha256 of every file the build wrote into the generation ``directory``."""
+    files = {
+        entry.name: _sha256(entry)
+        for entry in sorted(directory.iterdir())
+        if _manifested(entry.name) and entry.is_file()
+    }
+    _write_json(directory / MANIFEST, {"version": SCHEMA_VERSION, "files": files})
+
+
+def manifest_problem(directory: Path) -> str:
+    """What is wrong with the generation ``directory`` against its manifest, or "" if its
+    files are exactly the ones the build wrote."""
+    try:
+        recorded = json.loads((directory / MANIFEST).read_text())
+    except FileNotFoundError:
+        return "has no manifest of its files"
+    except (OSError, ValueError):
+        return "has an unreadable manifest"
+    files = recorded.get("files") if isinstance(recorded, dict) else None
+    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+        return "has an unreadable manifest"
+    try:
+        entries = [entry for entry in directory.iterdir() if _manifested(entry.name)]
+    except OSError:
+        return "cannot be listed"
+    for entry in entries:
+        if entry.is_symlink() or not entry.is_file():
+            return f"holds '{entry.name}', which is not a regular file"
+    present = {entry.name for entry in entries}
+    if present != files.keys():
+        odd = sorted(present ^ files.keys())[:3]
+        return f"does not hold the files its manifest lists ({', '.join(odd)})"
+    for name, expected in sorted(files.items()):
+        try:
+            actual = _sha256(directory / name)
+        except OSError:
+            return f"cannot read '{name}'"
+        if actual != expected:
+            return f"has a file that does not match its manifest ('{name}')"
+    return ""
+
+
+def open_verified(directory: Path) -> FileIndex:
+    """Open a generation only if its files match its manifest (IndexIntegrityError if not)."""
+    problem = manifest_problem(directory)
+    if problem:
+        raise IndexIntegrityError(f"the search index {directory} {problem}")
+    try:
+        return index.open_dir(str(directory))
+    except Exception as exc:  # whoosh raises assorted errors on an unreadable index
+        raise IndexIntegrityError(f"the search index {directory} cannot be read ({exc})") from exc
+
+
+@contextlib.contextmanager
+def build_lock(base: Path, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+    """Hold the lock file beside the index: one build at a time per index folder.
+
+    Waits up to ``wait`` seconds for another build to finish, then raises IndexBusyError.
+    """
+    path = base / LOCK_FILE
+    with path.open("a+b") as handle:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexBusyError(
+                        f"another build is updating the search index under {base} "
+                        f"(it holds {path}); gave up after waiting {wait:g} s"
+                    ) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def build_index(
+    records: Sequence[AnyRecord], base: Path, *, wait: float = LOCK_WAIT_SECONDS
+) -> IndexStats:
     """Bring the index under ``base`` up to date with ``records``.
 
     The new generation is written beside the current one (a copy of its segment files), then
     the ``current`` link is swapped with an atomic rename: a build that fails or is killed
     leaves the previous generation answering. Unchanged records (same content hash) are not
-    re-indexed.
+    re-indexed. Builds of one index take turns (``build_lock``). A previous generation whose
+    files do not match its manifest is never opened: the index is rebuilt from ``records``.
     """
     base.mkdir(parents=True, exist_ok=True)
+    with build_lock(base, wait):
+        return _build_locked(records, base)
+
+
+def _build_locked(records: Sequence[AnyRecord], base: Path) -> IndexStats:
     old = current_dir(base)
     number = (
         max((int(p.name[4:]) for p in base.glob("gen-*") if p.name[4:].isdigit()), default=0) + 1
@@ -118,11 +243,15 @@ def build_index(records: Sequence[AnyRecord], base: Path) -> IndexStats:
     if new.exists():
         shutil.rmtree(new)
     wanted = {record.id: (record, content_hash(record)) for record in records}
-    existing: dict[str, str] = {}
-    if old is not None and index.exists_in(str(old)) and _version(old) == SCHEMA_VERSION:
-        with index.open_dir(str(old)).searcher() as searcher:
-            for fields in searcher.all_stored_fields():
-                existing[fields["id"]] = fields.get("content_hash", "")
+    existing: dict[str, str] | None = None
+    rebuilt = ""
+    if old is not None and _version(old) == SCHEMA_VERSION:
+        try:
+            existing = _indexed_hashes(old)
+        except IndexIntegrityError as exc:
+            rebuilt = f"{exc}; rebuilt it from the records"
+            log.warning("%s", rebuilt)
+    if old is not None and existing is not None:
         if existing == {record_id: digest for record_id, (_, digest) in wanted.items()}:
             return IndexStats(0, 0, 0, len(wanted), old.name)
         shutil.copytree(old, new)
@@ -153,13 +282,32 @@ def build_index(records: Sequence[AnyRecord], base: Path) -> IndexStats:
         writer.cancel()
         shutil.rmtree(new, ignore_errors=True)
         raise
+    try:
+        write_manifest(new)
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        raise
     _swap_current(base, new.name)
     for stale in base.glob("gen-*"):
         if stale.name != new.name and (old is None or stale.resolve() != old):
             shutil.rmtree(stale, ignore_errors=True)
     if old is not None and old.name != new.name:
         shutil.rmtree(old, ignore_errors=True)
-    return IndexStats(added, updated, removed, unchanged, new.name)
+    return IndexStats(added, updated, removed, unchanged, new.name, rebuilt)
+
+
+def _indexed_hashes(directory: Path) -> dict[str, str]:
+    """Content hash per record id in a verified generation (IndexIntegrityError otherwise)."""
+    existing: dict[str, str] = {}
+    try:
+        with open_verified(directory).searcher() as searcher:
+            for fields in searcher.all_stored_fields():
+                existing[fields["id"]] = fields.get("content_hash", "")
+    except IndexIntegrityError:
+        raise
+    except Exception as exc:  # verified files that whoosh still cannot read: start afresh
+        raise IndexIntegrityError(f"the search index {directory} cannot be read ({exc})") from exc
+    return existing
 
 
 def _version(directory: Path) -> int:
@@ -239,6 +387,16 @@ def parse_filters(raw: str, taxonomy: Taxonomy | None = None) -> ParsedQuery:
     return parsed
 
 
+def _whole(text: str, bounds: tuple[int, int]) -> int | None:
+    """A plain decimal within ``bounds`` (ASCII digits only: no sign, underscores or
+    other scripts' digits), else None."""
+    low, high = bounds
+    if not re.fullmatch(r"[0-9]{1,9}", text):
+        return None
+    number = int(text)
+    return number if low <= number <= high else None
+
+
 def _filter_clause(name: str, value: str, taxonomy: Taxonomy | None) -> query.Query | None:
     if name in FILTER_FIELDS:
         target = FILTER_FIELDS[name]
@@ -247,19 +405,26 @@ def _filter_clause(name: str, value: str, taxonomy: Taxonomy | None) -> query.Qu
             value = current or value
         return query.Term(target, value.lower() if target not in ("kind", "status") else value)
     if name == "sev":
+        # bounded before Whoosh sees them: its numeric fields hold 32 bits, and a wider value
+        # raised deep inside the search
         low, dots, high = value.partition("..")
-        try:
-            lo = int(low) if low else None
-            hi = int(high) if high else (None if dots else lo)
-        except ValueError:
+        lo = _whole(low, SEV_LEVELS) if low else None
+        hi = _whole(high, SEV_LEVELS) if high else (None if dots else lo)
+        if (low and lo is None) or (high and hi is None) or (lo is None and hi is None):
+            first, last = SEV_LEVELS
             raise QueryError(
-                f"sev: expected a level or a range such as 1..2, got '{value}'"
-            ) from None
-        return query.NumericRange("sev", lo, hi)
+                f"sev: expected a level or a range such as 1..2, each in {first}..{last}, "
+                f"got '{value}'"
+            )
+        return query.NumericRange("sev", lo, hi)  # low > high is a range that matches none
     if name == "year":
-        if not value.isdigit():
-            raise QueryError(f"year: expected a year such as 2026, got '{value}'")
-        return query.NumericRange("year", int(value), int(value))
+        year = _whole(value, YEARS)
+        if year is None:
+            first, last = YEARS
+            raise QueryError(
+                f"year: expected a year such as 2026, in {first}..{last}, got '{value}'"
+            )
+        return query.NumericRange("year", year, year)
     return None
 
 
@@ -277,6 +442,12 @@ def text_query(text: str, schema_: Schema) -> query.Query:
         parsed = parser.parse(text)
     except Exception as exc:  # whoosh raises assorted errors on odd input
         raise QueryError(f"cannot parse the query: {exc}") from None
+    for leaf in parsed.leaves():
+        # field-prefixed terms (title:*a*, body:?x, title:*) get past the check on the raw text
+        if (isinstance(leaf, query.Wildcard) and leaf.text[:1] in ("*", "?")) or (
+            isinstance(leaf, query.Every) and leaf.fieldname
+        ):
+            raise QueryError("leading wildcards are not supported (they scan the whole index)")
     terms = list(parsed.iter_all_terms()) if hasattr(parsed, "iter_all_terms") else []
     if len(terms) > MAX_QUERY_TERMS:
         raise QueryError(f"query has {len(terms)} terms; the limit is {MAX_QUERY_TERMS}")
@@ -314,14 +485,27 @@ class SearchResult:
 FACETS = {"class": "classes", "sev": "sev", "team": "teams", "kind": "kind", "year": "year"}
 
 
+def _open_current(base: Path) -> tuple[Path, FileIndex]:
+    for attempt in range(3):
+        directory = current_dir(base)
+        if directory is None:
+            raise FileNotFoundError(f"no search index under {base}")
+        try:
+            return directory, open_verified(directory)
+        except IndexIntegrityError:
+            # a build may have swapped in a new generation and removed this one meanwhile
+            if attempt == 2 or current_dir(base) == directory:
+                raise
+    raise AssertionError("unreachable")
+
+
 class ArchiveIndex:
     """A read-only view of the current index generation."""
 
     def __init__(self, base: Path, taxonomy: Taxonomy | None = None) -> None:
-        directory = current_dir(base)
-        if directory is None or not index.exists_in(str(directory)):
-            raise FileNotFoundError(f"no search index under {base}")
-        self.index = index.open_dir(str(directory))
+        """Open the current generation under ``base``: FileNotFoundError when there is none,
+        IndexIntegrityError when its files do not match its manifest."""
+        self.directory, self.index = _open_current(base)
         self.base = base
         self.taxonomy = taxonomy
         self._searcher: Searcher | None = None
@@ -338,9 +522,10 @@ class ArchiveIndex:
         return self._searcher
 
     def close(self) -> None:
-        if self._searcher is not None:
-            self._searcher.close()
-            self._searcher = None
+        with self._lock:  # after any search in another thread has finished with the searcher
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
 
     def search(self, raw: str, *, limit: int = 20, page: int = 1) -> SearchResult:
         limit = max(1, min(limit, MAX_LIMIT))
@@ -354,6 +539,11 @@ class ArchiveIndex:
         with self._lock:
             searcher = self._shared_searcher()
             allowed = self._within_dates(searcher, parsed.after, parsed.before)
+            if allowed is not None and not allowed:
+                # Whoosh reads an empty filter as no filter: a range that holds no record
+                # (before:1900-01-01, or after a later day than before) matches none
+                empty: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+                return SearchResult(raw, 0, page, limit, [], empty)
             # One scored walk over every match: it yields the page, the total and the facets.
             # (A separate unscored walk for the counts cost as much again.)
             top = searcher.search(final, limit=None, filter=allowed)
@@ -462,7 +652,7 @@ class ArchiveIndex:
             ).hexdigest()
             cache_file = self._cache_dir() / f"similar-{limit}.json"
             cached = _read_json(cache_file)
-            if cached.get("digest") == digest:
+            if cached.get("digest") == digest and _is_table(cached.get("similar")):
                 table = cached["similar"]
             else:
                 members = _class_members(profiles)
@@ -478,9 +668,7 @@ class ArchiveIndex:
             }
 
     def _cache_dir(self) -> Path:
-        directory = current_dir(self.base)
-        assert directory is not None
-        return directory
+        return self.directory  # the generation opened, even if a build has swapped in another
 
     def _profiles(self, searcher: Searcher) -> dict[int, _Profile]:
         """What similarity compares, per document; key terms cached by content hash."""
@@ -488,6 +676,8 @@ class ArchiveIndex:
             return self._profile_table
         cache_file = self._cache_dir() / "keyterms.json"
         keyterms: dict[str, list[str]] = _read_json(cache_file)
+        if not _is_table(keyterms):
+            keyterms = {}
         fresh: dict[str, list[str]] = {}
         table: dict[int, _Profile] = {}
         for docnum, stored in searcher.reader().iter_docs():
@@ -626,11 +816,21 @@ def _snippet(searcher: Searcher, docnum: int, body: str, words: Sequence[bytes])
     return " ".join("".join(pieces).split())
 
 
-def _read_json(path: Path) -> Any:
+def _read_json(path: Path) -> dict[str, Any]:
+    """A cached JSON object, or {} when it is missing, unreadable or not an object."""
     try:
-        return json.loads(path.read_text())
+        loaded = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _is_table(value: Any) -> bool:
+    """A cache table as written: record key -> list of strings (anything else is ignored)."""
+    return isinstance(value, dict) and all(
+        isinstance(items, list) and all(isinstance(item, str) for item in items)
+        for items in value.values()
+    )
 
 
 def _write_json(path: Path, payload: Any) -> None:
