@@ -152,7 +152,7 @@ PM_CASES: list[tuple[str, dict[str, str | None], list[str]]] = [
         {"mttd_seconds": "1:20"},
         [
             f"{P}:16: error: mttd_seconds: YAML 1.1 reads 1:20 as a base-60 number (80); "
-            "write the number itself, or quote it if it is text"
+            "write a plain number, e.g. 80, or quote it if it is text"
         ],
     ),
     (

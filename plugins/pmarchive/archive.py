@@ -11,7 +11,14 @@ from .diagnostics import Diagnostic, Reporter, Severity
 from .fields import Kind
 from .lints import LintFinding, lint_record, secret_findings_in
 from .records import AnyRecord, NearMiss, PostMortem
-from .source import SourceProblem, SplitDocument, read_text, split_frontmatter
+from .source import (
+    SourceProblem,
+    SplitDocument,
+    check_file,
+    markdown_files,
+    read_text,
+    split_frontmatter,
+)
 from .suggest import did_you_mean
 from .taxonomy import Taxonomy, load_taxonomy
 from .validate import validate_record
@@ -61,8 +68,11 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def record_files(folder: Path) -> Iterator[Path]:
-    """Markdown files of a record folder, in a stable order (sub-folders such as years allowed)."""
-    yield from sorted(p for p in folder.rglob("*.md") if p.is_file())
+    """Markdown files of a record folder, in a stable order (sub-folders such as years allowed).
+
+    Links and special files are listed too, so ``read_record`` refuses them by name.
+    """
+    yield from markdown_files(folder)
 
 
 def read_record(
@@ -74,8 +84,16 @@ def read_record(
     text = ""
     findings: list[LintFinding] = []
     try:
-        text = read_text(path)
+        size = check_file(path, config.root)
+        # a file far beyond both caps is refused unread; one near them is read and measured
+        most = config.max_frontmatter_bytes + config.max_body_bytes + _FENCES_AND_SLACK
+        if size > most:
+            raise SourceProblem(1, _too_big(f"file is {size} bytes", config))
+        text = read_text(path, most)
         split = split_frontmatter(text)
+        body_bytes = len(split.body.encode("utf-8"))
+        if body_bytes > config.max_body_bytes:
+            raise SourceProblem(split.body_line, _too_big(f"body is {body_bytes} bytes", config))
         doc = load_located(
             split.frontmatter,
             first_line=split.frontmatter_line,
@@ -108,6 +126,16 @@ def read_record(
     return record, diagnostics
 
 
+_FENCES_AND_SLACK = 4096
+
+
+def _too_big(what: str, config: ArchiveConfig) -> str:
+    return (
+        f"{what}; the limit for a record's body is {config.max_body_bytes} bytes (plugin option "
+        "max_body_bytes); link to large logs or dumps instead of pasting them"
+    )
+
+
 def _lint(
     record: AnyRecord | None, split: SplitDocument, taxonomy: Taxonomy, config: ArchiveConfig
 ) -> list[LintFinding]:
@@ -123,7 +151,9 @@ def _lint(
 
 def load_archive(config: ArchiveConfig) -> Archive:
     """Every record that validates, and every problem in every file, in one pass."""
-    taxonomy, diagnostics = load_taxonomy(config.taxonomy_path, config.root)
+    taxonomy, diagnostics = load_taxonomy(
+        config.taxonomy_path, config.root, config.lints.secret_rules
+    )
     archive = Archive(config=config, taxonomy=taxonomy, diagnostics=diagnostics)
     folders: tuple[tuple[Kind, Path], ...] = (
         ("postmortem", config.postmortems_path),

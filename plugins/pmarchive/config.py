@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,13 +26,32 @@ class ArchiveConfig:
     extra_fields: tuple[str, ...] = ()
     """Front-matter fields beyond the built-in ones that this organisation allows."""
     max_frontmatter_bytes: int = 64 * 1024
+    """Front-matter larger than this is refused before it is parsed."""
     max_nesting: int = 32
+    """Front-matter nested deeper than this is refused before it is parsed."""
+    max_body_bytes: int = 1024 * 1024
+    """A record's Markdown body larger than this is refused before it is parsed: a write-up
+    links to logs and dumps rather than pasting them, and every page stays small."""
     today: dt.date = field(default_factory=run_today)
     """The run's one day (see clock.py): read once when the config is made, never per record."""
     default_visibility: str = "internal"
     lints: LintConfig = DEFAULT_CONFIG
     """Which lints run and how (the plugin's ``lints`` option)."""
     extra: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("postmortem_id_pattern", "nearmiss_id_pattern"):
+            pattern = getattr(self, name)
+            try:
+                re.compile(pattern, re.ASCII)
+            except re.error as exc:
+                raise ValueError(
+                    f"{name} {pattern!r} is not a valid regular expression: {exc}"
+                ) from None
+        for name in ("max_frontmatter_bytes", "max_nesting", "max_body_bytes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a whole number of 1 or more, got {value!r}")
 
     @property
     def postmortems_path(self) -> Path:

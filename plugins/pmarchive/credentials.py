@@ -60,6 +60,11 @@ class SecretMatch:
         )
 
 
+def line_and_column(text: str, offset: int, first_line: int = 1) -> tuple[int, int]:
+    """Where ``offset`` of ``text`` is, as a 1-based (line, column) in the file."""
+    return first_line + text.count("\n", 0, offset), offset - text.rfind("\n", 0, offset)
+
+
 def mask(secret: str) -> str:
     """The secret with at most its first 4 and last 2 characters visible, the rest ``*``.
 

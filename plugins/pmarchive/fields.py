@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .yamlsafe import InvalidScalar, ScalarSource, describe
+from .yamlsafe import InvalidNumber, InvalidScalar, ScalarSource, describe
 
 FieldType = Literal["str", "int", "number", "bool", "date", "datetime", "str_list", "items"]
 Kind = Literal["postmortem", "nearmiss"]
@@ -146,10 +145,6 @@ class FieldError(Exception):
     """A value of the wrong type; the message says what was expected and how to fix it."""
 
 
-_OCTAL = re.compile(r"[-+]?0[0-7_]+$")
-_SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$")
-
-
 def _quote_hint(value: Any, source: ScalarSource | None) -> str:
     if source is not None and source.plain:
         return (
@@ -158,24 +153,12 @@ def _quote_hint(value: Any, source: ScalarSource | None) -> str:
     return f", got {describe(value)}"
 
 
-def _number_hint(source: ScalarSource | None, value: Any) -> None:
-    """Refuse numbers YAML 1.1 rewrote behind the author's back (0755 -> 493, 1:20 -> 80)."""
-    if source is None or not source.plain:
-        return
-    if _OCTAL.match(source.raw):
-        raise FieldError(
-            f"YAML 1.1 reads {source.raw} as octal ({value}); "
-            "write the number without the leading zero"
-        )
-    if _SEXAGESIMAL.match(source.raw):
-        raise FieldError(
-            f"YAML 1.1 reads {source.raw} as a base-60 number ({value}); "
-            "write the number itself, or quote it if it is text"
-        )
-
-
 def check_scalar(spec_type: FieldType, value: Any, source: ScalarSource | None) -> Any:
     """Return the value checked against ``spec_type``, or raise FieldError with the fix."""
+    if isinstance(value, InvalidNumber):
+        if spec_type in ("int", "number"):
+            raise FieldError(value.reason)
+        value = value.value  # other types explain it as they explain any number
     if isinstance(value, InvalidScalar):
         what = "date" if spec_type == "date" else "timestamp" if spec_type == "datetime" else ""
         if what:
@@ -194,12 +177,10 @@ def check_scalar(spec_type: FieldType, value: Any, source: ScalarSource | None) 
     if spec_type == "int":
         if isinstance(value, bool) or not isinstance(value, int):
             raise FieldError(f"expected a whole number, got {describe(value)}")
-        _number_hint(source, value)
         return value
     if spec_type == "number":
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise FieldError(f"expected a number, got {describe(value)}")
-        _number_hint(source, value)
         return value
     if spec_type == "bool":
         if not isinstance(value, bool):

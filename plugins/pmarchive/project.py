@@ -52,6 +52,7 @@ def archive_config(root: Path, options: Mapping[str, Any]) -> ArchiveConfig:
         "nearmiss_id_pattern",
         "max_frontmatter_bytes",
         "max_nesting",
+        "max_body_bytes",
         "default_visibility",
     }
     kwargs: dict[str, Any] = {k: v for k, v in options.items() if k in known and v is not None}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,12 +38,68 @@ def decode(data: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path, max_bytes: int | None = None) -> str:
+    """The file as text; more than ``max_bytes`` is refused without reading the rest."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
     except OSError as exc:
         raise SourceProblem(1, f"cannot read file: {exc.strerror or exc}") from None
+    if max_bytes is not None and len(data) > max_bytes:
+        raise SourceProblem(1, f"file is more than {max_bytes} bytes; it is not read")
     return decode(data)
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def check_file(path: Path, root: Path) -> int:
+    """The size of ``path`` if it may be read; otherwise a SourceProblem, and it is never opened.
+
+    A file is read only when it is a regular file whose real location (after following every
+    symbolic link, its own and its folders') is inside ``root``: a link to ``/etc/passwd`` or to
+    a file elsewhere on the machine is refused, and so are pipes and devices (reading a pipe
+    waits forever). The message names the link, never its target or the target's content.
+    """
+    try:
+        is_link = path.is_symlink()
+        target = path.resolve(strict=True)
+        info = target.stat()
+    except (OSError, RuntimeError):
+        raise SourceProblem(
+            1, "is a symbolic link that leads nowhere (broken, or a loop); replace it with the file"
+        ) from None
+    if not target.is_relative_to(root.resolve()):
+        raise SourceProblem(
+            1,
+            "is a symbolic link (or inside a linked folder) that leads outside the archive; it "
+            "is not read: put the file itself in the archive",
+        )
+    for test, kind in _KINDS:
+        if test(info.st_mode):
+            linked = " linked here" if is_link else ""
+            raise SourceProblem(1, f"is {kind}{linked}, not a regular file; it is not read")
+    return info.st_size
+
+
+def markdown_files(folder: Path) -> Iterator[Path]:
+    """Every ``*.md`` entry under ``folder`` in a stable order, links and odd files included.
+
+    Linked folders are listed, not entered, so ``check_file`` can refuse them by name instead of
+    their records silently going missing (or being read twice).
+    """
+    found: list[Path] = []
+    for current, dirs, files in os.walk(folder, followlinks=False):
+        base = Path(current)
+        found += [base / name for name in files if name.endswith(".md")]
+        found += [base / name for name in dirs if (base / name).is_symlink()]
+    yield from sorted(found)
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from .checks import check_entry
+from .credentials import DEFAULT_RULES, SecretRules, find_secrets, line_and_column
 from .diagnostics import Diagnostic, Reporter
 from .fields import BOTH, FieldSpec
-from .source import SourceProblem, read_text
+from .source import SourceProblem, check_file, read_text
 from .suggest import did_you_mean
 from .yamlsafe import Located, YamlProblem, load_located
 
@@ -202,10 +203,27 @@ TAXONOMY_FILES: dict[str, tuple[str, bool]] = {
 }
 
 
-def _load_file(path: Path, rel: str, key: str, report: Reporter) -> tuple[Any, Located] | None:
+MAX_FILE_BYTES = 4 * 1024 * 1024
+"""A taxonomy file larger than this is refused unread (the largest real ones are a few KB)."""
+
+
+def _load_file(
+    path: Path, root: Path, key: str, rules: SecretRules, report: Reporter
+) -> tuple[Any, Located] | None:
     try:
-        doc = load_located(read_text(path), first_line=1, max_bytes=4 * 1024 * 1024)
-    except (SourceProblem, YamlProblem) as exc:
+        check_file(path, root)
+        text = read_text(path, MAX_FILE_BYTES)
+    except SourceProblem as exc:
+        report.error(exc.line, "", exc.message)
+        return None
+    # Taxonomy is published on every class, team and alert page: a credential in it is an
+    # error like one in a record, found whether or not the YAML parses.
+    for match in find_secrets(text, rules):
+        line, column = line_and_column(text, match.start)
+        report.error(line, "secret", match.message, column)
+    try:
+        doc = load_located(text, first_line=1, max_bytes=MAX_FILE_BYTES)
+    except YamlProblem as exc:
         report.error(exc.line, "", exc.message)
         return None
     for problem in doc.problems:
@@ -220,9 +238,14 @@ def _load_file(path: Path, rel: str, key: str, report: Reporter) -> tuple[Any, L
 
 
 def load_taxonomy(
-    folder: Path, display_root: Path | None = None
+    folder: Path, display_root: Path | None = None, secrets: SecretRules = DEFAULT_RULES
 ) -> tuple[Taxonomy, list[Diagnostic]]:
-    """Read and check every taxonomy file; problems come back located, never raised."""
+    """Read and check every taxonomy file; problems come back located, never raised.
+
+    Files are read only from inside ``display_root`` (the archive root; ``folder`` when not
+    given) and are scanned for credentials with ``secrets``.
+    """
+    root = display_root if display_root is not None else folder
     taxonomy = Taxonomy()
     diagnostics: list[Diagnostic] = []
     loaded: dict[str, tuple[Any, Located, Reporter]] = {}
@@ -230,12 +253,12 @@ def load_taxonomy(
         path = folder / filename
         rel = _display(path, display_root)
         report = Reporter(rel)
-        if not path.is_file():
+        if not (path.exists() or path.is_symlink()):
             if required:
                 report.error(1, "", f"taxonomy file is missing: {filename} with a '{key}:' entry")
             diagnostics.extend(report.items)
             continue
-        result = _load_file(path, rel, key, report)
+        result = _load_file(path, root, key, secrets, report)
         if result is not None:
             loaded[key] = (result[0], result[1], report)
         else:

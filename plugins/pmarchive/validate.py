@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+import unicodedata
 from typing import Any
 
 from .checks import check_entry, check_value
@@ -20,7 +21,7 @@ from .fields import (
 from .records import ActionItem, AnyRecord, NearMiss, PostMortem, derived_durations
 from .suggest import allowed_list, closest, did_you_mean
 from .taxonomy import Taxonomy
-from .yamlsafe import Located
+from .yamlsafe import InvalidNumber, InvalidScalar, Located
 
 VOCABULARY_LABEL = {
     "classes": "cause class",
@@ -73,7 +74,8 @@ def validate_record(
                     f"carry it (is the file in the wrong folder?)",
                 )
             elif key in config.extra_fields:
-                extra[key] = value
+                if _plain_extra(value, doc, (key,), report, key):
+                    extra[key] = value
             else:
                 report.error(
                     line,
@@ -136,6 +138,35 @@ def validate_record(
     if kind == "postmortem":
         return PostMortem(**common, **values)
     return NearMiss(**common, **values)
+
+
+def _plain_extra(
+    value: Any, doc: Located, path: tuple[str | int, ...], report: Reporter, label: str
+) -> bool:
+    """Whether an undeclared-type extra field holds only readable values (it is exported as is).
+
+    Reports every value YAML could not read, or read as a number we refuse (NaN, hex, ...).
+    """
+    if isinstance(value, InvalidNumber):
+        report.error(doc.line_of(path), label, value.reason)
+        return False
+    if isinstance(value, InvalidScalar):
+        report.error(
+            doc.line_of(path), label, f"'{value.raw}' is not a valid value: {value.reason}"
+        )
+        return False
+    if isinstance(value, list):
+        results = [
+            _plain_extra(item, doc, (*path, i), report, label) for i, item in enumerate(value)
+        ]
+        return all(results)
+    if isinstance(value, dict):
+        results = [
+            _plain_extra(item, doc, (*path, key), report, f"{label}.{key}")
+            for key, item in value.items()
+        ]
+        return all(results)
+    return True
 
 
 def _hint(spec: FieldSpec) -> str:
@@ -209,7 +240,14 @@ def _check_identity(
         return
     line = doc.line_of(("id",))
     pattern = config.postmortem_id_pattern if kind == "postmortem" else config.nearmiss_id_pattern
-    if not re.fullmatch(pattern, record_id):
+    if not record_id.isascii():
+        # fullwidth or Arabic-Indic digits look like ids but make different URLs and files
+        plain = unicodedata.normalize("NFKC", record_id)
+        hint = f"; did you mean '{plain}'?" if plain.isascii() else ""
+        report.error(
+            line, "id", f"'{record_id}' has characters outside ASCII; ids are ASCII only{hint}"
+        )
+    elif not re.fullmatch(pattern, record_id, re.ASCII):
         report.error(line, "id", f"'{record_id}' does not match the id pattern {pattern}")
     if record_id != stem:
         report.error(

@@ -9,6 +9,7 @@ anchors and aliases (alias bombs, values changing at a distance), language tags 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,8 @@ Path = tuple[str | int, ...]
 MAX_BYTES = 64 * 1024
 MAX_DEPTH = 32
 
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
 _STANDARD_TAGS = {
     f"tag:yaml.org,2002:{name}"
     for name in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
@@ -49,6 +52,63 @@ class InvalidScalar:
 
     raw: str
     reason: str
+
+
+@dataclass(frozen=True)
+class InvalidNumber:
+    """A number written in a form we refuse: NaN, infinity, too large, or not plain decimal.
+
+    YAML 1.1 reads ``.nan``, ``.inf``, ``0x3``, ``0b101``, ``0755``, ``1:20`` and ``1_000`` as
+    numbers the author may not have meant; NaN and infinity are not even valid JSON.
+    """
+
+    raw: str
+    value: int | float
+    """What YAML reads it as (infinity when the digits are too many to read at all)."""
+    reason: str
+    """The located message: what YAML made of it and the plain number to write instead."""
+
+
+LARGEST_NUMBER = 2**53 - 1
+"""The largest number every consumer of the JSON export (JavaScript included) keeps exactly."""
+
+PLAIN_HINT = "write a plain number, e.g. 1000"
+
+
+def number_problem(raw: str, value: int | float) -> str | None:
+    """Why ``raw`` (which YAML read as ``value``) is not a plain decimal number, or None."""
+    text = raw.strip()
+    sign = text[0] if text[:1] in "+-" else ""
+    body = text.lstrip("+-").lower()
+    if isinstance(value, float) and math.isnan(value):
+        return f"{raw} is not a number (YAML reads it as NaN); {PLAIN_HINT}"
+    if isinstance(value, float) and math.isinf(value):
+        if "inf" in body:
+            return f"{raw} is infinity; {PLAIN_HINT}"
+        return f"{raw} is too large to be stored as a number; {PLAIN_HINT}"
+    shown = f"{value:g}" if isinstance(value, float) else str(value)
+    if body.startswith(("0x", "0b")):
+        base = "hexadecimal" if body.startswith("0x") else "binary"
+        return f"YAML reads {raw} as {base} ({shown}); write a plain number, e.g. {shown}"
+    if ":" in body:
+        return (
+            f"YAML 1.1 reads {raw} as a base-60 number ({shown}); write a plain number, "
+            f"e.g. {shown}, or quote it if it is text"
+        )
+    if "_" in body:
+        return (
+            f"YAML reads {raw} as {shown} (underscores are dropped); write a plain number, "
+            f"e.g. {shown}"
+        )
+    if isinstance(value, int) and len(body) > 1 and body.startswith("0"):
+        digits = sign + (body.lstrip("0") or "0")
+        return (
+            f"YAML 1.1 reads {raw} as octal ({shown}); write a plain number without the leading "
+            f"zero, e.g. {digits}"
+        )
+    if abs(value) > LARGEST_NUMBER:
+        return f"{raw} is larger than {LARGEST_NUMBER}, the largest number kept exactly"
+    return None
 
 
 @dataclass(frozen=True)
@@ -179,11 +239,20 @@ def _construct(loader: yaml.SafeLoader, node: Node, path: Path, out: Located, fi
     out.lines[path] = line
     if isinstance(node, ScalarNode):
         out.scalars[path] = ScalarSource(raw=node.value, plain=node.style is None)
+        is_number = node.tag in (_INT, _FLOAT)
         try:
-            return loader.construct_object(node, deep=True)
+            value = loader.construct_object(node, deep=True)
         except (ValueError, OverflowError, yaml.constructor.ConstructorError) as exc:
+            if is_number:  # more digits than Python reads into an int
+                too_long = f"{node.value[:20]}... has more digits than any number here may have"
+                return InvalidNumber(node.value, math.inf, f"{too_long}; {PLAIN_HINT}")
             reason = getattr(exc, "problem", None) or str(exc)
             return InvalidScalar(node.value, str(reason))
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            problem = number_problem(node.value, value)
+            if problem is not None:
+                return InvalidNumber(node.value, value, problem)
+        return value
     if isinstance(node, SequenceNode):
         return [
             _construct(loader, item, (*path, i), out, first) for i, item in enumerate(node.value)
