@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from mkdocs.exceptions import Abort
 
-from pmarchive.audience import AudienceError, resolve_audience
+from pmarchive.audience import AudienceError, resolve_audience, withheld_links
 
 from .conftest import BASE_NM, BASE_PM, front_matter, write
 from .sites import build_site
@@ -97,17 +97,60 @@ def test_environment_variable_wins(mixed: Path, monkeypatch: pytest.MonkeyPatch)
     assert (site / f"postmortems/{RESTRICTED_ID.lower()}/index.html").is_file()
 
 
+LEAKING_LINKS = [
+    "[the vault incident](postmortems/inc-2026-03-03-001/)",
+    "[upper case](postmortems/INC-2026-03-03-001/)",
+    "<a href='postmortems/inc-2026-03-03-001/'>single quotes</a>",
+    "<a href=postmortems/INC-2026-03-03-001/>no quotes</a>",
+    '<a HREF="/postmortems/inc-2026-03-03-001/">absolute path, upper-case attribute</a>',
+    "[absolute URL](https://archive.example/postmortems/INC-2026-03-03-001/)",
+    "[from below](../postmortems/inc-2026-03-03-001/index.html)",
+    "[the source](postmortems/INC-2026-03-03-001.md)",
+    "[encoded](postmortems%2FINC-2026-03-03-001/)",
+    "[fragment](postmortems/inc-2026-03-03-001#timeline)",
+    '<img src="postmortems/inc-2026-03-03-001/graph.png" alt="graph">',
+]
+
+
+@pytest.mark.parametrize("link", LEAKING_LINKS)
 def test_a_page_linking_to_a_withheld_record_fails_the_build(
-    mixed: Path, caplog: pytest.LogCaptureFixture
+    mixed: Path, caplog: pytest.LogCaptureFixture, link: str
 ) -> None:
-    write(
-        mixed,
-        "docs/index.md",
-        "# Home\n\nSee [the vault incident](postmortems/inc-2026-03-03-001/).\n",
-    )
+    write(mixed, "docs/index.md", f"# Home\n\nSee {link}.\n")
     with pytest.raises(Abort):
         build_site(mixed, PUBLIC_YML)
     assert "links to postmortems/inc-2026-03-03-001/, a record withheld" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<a href="postmortems/inc-2026-05-29-001/">a public record</a>',
+        '<a href="classes/postmortems/">not a record</a>',
+        "<p>postmortems/inc-2026-03-03-001/ as text, not a link</p>",
+    ],
+)
+def test_links_to_visible_pages_pass(html: str) -> None:
+    assert withheld_links(html, {RESTRICTED_ID}) == []
+
+
+def test_a_dirty_rebuild_removes_a_record_just_withheld(mixed: Path) -> None:
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    site = build_site(mixed)  # internal: the public record and the near-miss are published
+    page = site / "postmortems/inc-2026-05-29-001/index.html"
+    assert page.is_file()
+    path = mixed / "postmortems/INC-2026-05-29-001.md"
+    path.write_text(path.read_text().replace("visibility: public", "visibility: restricted"))
+    config = load_config(str(mixed / "mkdocs.yml"), strict=False)  # MkDocs warns on --dirty
+    config.plugins.on_startup(command="build", dirty=True)
+    try:
+        build(config, dirty=True)
+    finally:
+        config.plugins.on_shutdown()
+    assert not page.exists() and not page.parent.exists()
+    assert (site / "nearmisses/nm-2026-06-02-001/index.html").is_file()
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,13 @@ from mkdocs.structure.pages import Page
 
 from .analyses import RiskWeights
 from .archive import Archive, load_archive
-from .audience import AudienceError, for_audience, resolve_audience
+from .audience import (
+    AudienceError,
+    for_audience,
+    resolve_audience,
+    withheld_links,
+    withheld_outputs,
+)
 from .charts import PLOTLY_ASSET, PLOTLY_JS
 from .config import ArchiveConfig
 from .export import combined_schema, json_schema, to_json
@@ -238,16 +244,23 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         # MkDocs only logs links to missing pages at INFO level; a link to a withheld record
         # would tell the reader it exists, so it fails the build.
         if self.archive is not None and self.archive.withheld_ids:
-            withheld = {record_id.lower() for record_id in self.archive.withheld_ids}
-            for match in _RECORD_LINK.finditer(html):
-                if match.group(2) in withheld:
-                    self.leaks.append(
-                        f"{page.file.src_uri} links to {match.group(1)}/{match.group(2)}/, "
-                        f"a record withheld from the {self.audience} audience"
-                    )
+            for target in withheld_links(html, self.archive.withheld_ids):
+                self.leaks.append(
+                    f"{page.file.src_uri} links to {target}, "
+                    f"a record withheld from the {self.audience} audience"
+                )
         return html
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        # A --dirty rebuild keeps old files: a record just withheld from this audience must
+        # not stay published by its page from an earlier build.
+        if self.archive is not None and self.archive.withheld_ids:
+            for path in withheld_outputs(Path(config.site_dir), self.archive.withheld_ids):
+                if path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+                log.info("removed %s: withheld from the %s audience", path, self.audience)
         if self.leaks:
             raise PluginError("\n".join(self.leaks))
 
@@ -283,11 +296,6 @@ def data_files(archive: Archive) -> dict[str, str]:
         "data/nearmisses.json": to_json(archive.nearmisses),
         **{path: json.dumps(schema, indent=2) + "\n" for path, schema in schemas.items()},
     }
-
-
-_RECORD_LINK = re.compile(
-    r"href=\"[^\"]*?\b(postmortems|nearmisses)/([a-z0-9][a-z0-9-]*)/?(?:index\.html|\.md)?[\"#]"
-)
 
 
 def _without_records(items: list[Any], record_uris: set[str]) -> list[Any]:
