@@ -13,7 +13,9 @@ from . import __version__
 from .archive import Archive, load_archive
 from .audience import AudienceError, for_audience, resolve_audience
 from .config import ArchiveConfig
-from .project import archive_config, plugin_options
+from .diagnostics import Severity
+from .docpages import check_doc_pages
+from .project import archive_config, docs_dir, plugin_options
 from .records import AnyRecord
 from .search import (
     ArchiveIndex,
@@ -109,7 +111,7 @@ def main() -> None:
 )
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
 def check(root: Path, config_file: Path | None, output_format: str | None, strict: bool) -> None:
-    """Validate every post-mortem, near-miss and taxonomy file under ROOT.
+    """Validate every post-mortem, near-miss and taxonomy file, and the docs pages, under ROOT.
 
     Prints one line per problem (path:line: severity: field: message) and exits 0 when clean,
     1 when any error was found (or a warning, with --strict), 2 on a usage error. Notices
@@ -119,11 +121,17 @@ def check(root: Path, config_file: Path | None, output_format: str | None, stric
     if output_format is None:
         output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     archive = load_archive(config)
-    for diagnostic in archive.diagnostics:
+    pages = check_doc_pages(
+        docs_dir(config_file or config.root / "mkdocs.yml"), config.root, config
+    )
+    diagnostics = archive.diagnostics + pages
+    for diagnostic in diagnostics:
         line = diagnostic.format_github() if output_format == "github" else diagnostic.format_text()
         click.echo(line)
-    errors, warnings = len(archive.errors), len(archive.warnings)
-    notices = len(archive.notices)
+    errors, warnings, notices = (
+        sum(1 for d in diagnostics if d.severity is severity)
+        for severity in (Severity.ERROR, Severity.WARNING, Severity.NOTICE)
+    )
     click.echo(
         f"{len(archive.postmortems)} post-mortems, {len(archive.nearmisses)} near-misses; "
         f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}, "

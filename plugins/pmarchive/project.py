@@ -27,12 +27,24 @@ _LenientLoader.add_multi_constructor("!", _ignore_tag)
 _LenientLoader.add_multi_constructor("tag:yaml.org,2002:python/", _ignore_tag)
 
 
-def plugin_options(config_file: Path) -> dict[str, Any]:
-    """The options given to the postmortems plugin in ``config_file`` ({} if absent)."""
+def _mkdocs_settings(config_file: Path) -> dict[str, Any]:
     if not config_file.is_file():
         return {}
     data = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_LenientLoader)
-    plugins = data.get("plugins", []) if isinstance(data, dict) else []
+    return data if isinstance(data, dict) else {}
+
+
+def docs_dir(config_file: Path) -> Path:
+    """The site's ``docs_dir`` from ``config_file`` (MkDocs' default ``docs`` beside it)."""
+    configured = _mkdocs_settings(config_file).get("docs_dir")
+    name = configured if isinstance(configured, str) and configured else "docs"
+    return config_file.parent / name
+
+
+def plugin_options(config_file: Path) -> dict[str, Any]:
+    """The options given to the postmortems plugin in ``config_file`` ({} if absent)."""
+    data = _mkdocs_settings(config_file)
+    plugins = data.get("plugins", [])
     if isinstance(plugins, dict):
         plugins = [{name: options} for name, options in plugins.items()]
     for entry in plugins or []:

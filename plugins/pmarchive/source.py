@@ -88,8 +88,9 @@ def check_file(path: Path, root: Path) -> int:
     return info.st_size
 
 
-def markdown_files(folder: Path) -> Iterator[Path]:
-    """Every ``*.md`` entry under ``folder`` in a stable order, links and odd files included.
+def markdown_files(folder: Path, suffix: str = ".md") -> Iterator[Path]:
+    """Every entry under ``folder`` whose name ends with ``suffix`` ("" for all), in a stable
+    order, links and odd files included.
 
     Linked folders are listed, not entered, so ``check_file`` can refuse them by name instead of
     their records silently going missing (or being read twice).
@@ -97,7 +98,7 @@ def markdown_files(folder: Path) -> Iterator[Path]:
     found: list[Path] = []
     for current, dirs, files in os.walk(folder, followlinks=False):
         base = Path(current)
-        found += [base / name for name in files if name.endswith(".md")]
+        found += [base / name for name in files if name.endswith(suffix)]
         found += [base / name for name in dirs if (base / name).is_symlink()]
     yield from sorted(found)
 
