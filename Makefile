@@ -33,10 +33,20 @@ check: install
 	$(BIN)/pmarchive check .
 
 # Debian's Chromium for the browser tests; never a browser downloaded by a test tool.
+# apt-get needs root: as root it runs directly, else through sudo when sudo works without a
+# password; otherwise this stops and says what to install.
 browser-deps:
 	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo"; \
+	  else \
+	    echo "The browser tests need Chromium at $(CHROMIUM), and installing it needs root."; \
+	    echo "Ask an administrator to run:  apt-get install -y chromium"; \
+	    echo "or point the tests at an installed Chromium:  make test CHROMIUM=/path/to/chromium"; \
+	    exit 1; \
+	  fi; \
 	  echo "installing Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium; \
 	fi
 
 lint: install
@@ -47,7 +57,7 @@ typecheck: install
 	$(BIN)/mypy
 
 unit: install
-	$(BIN)/pytest
+	PMARCHIVE_CHROMIUM=$(CHROMIUM) $(BIN)/pytest
 
 test: install browser-deps lint typecheck check build unit
 

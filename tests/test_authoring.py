@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -267,3 +268,60 @@ def test_explicit_audience_flag_wins_over_the_environment(exported: Path) -> Non
     )
     assert result.exit_code == 0, result.output
     assert [r["id"] for r in json.loads(result.stdout)] == ["INC-2026-05-29-001"]
+
+
+WORKFLOWS = [
+    ROOT / ".github/workflows/archive.yml",
+    ROOT / "plugins/pmarchive/skeleton/github-workflows/archive.yml",
+]
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=["repository", "skeleton"])
+def test_pages_get_the_public_audience_only(workflow: Path) -> None:
+    data = yaml.safe_load(workflow.read_text())
+    publish = data["jobs"]["publish"]
+    # a job's permissions replace the workflow's: checkout needs contents: read
+    assert publish["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
+    assert publish["concurrency"]["group"] == "pages"
+    builds = [step for step in publish["steps"] if "mkdocs build" in step.get("run", "")]
+    assert builds and all(step["env"]["PMARCHIVE_AUDIENCE"] == "public" for step in builds)
+    assert all("SITE_URL" in step["env"] for step in builds)
+
+
+@pytest.mark.parametrize(
+    "yml", [ROOT / "mkdocs.yml", ROOT / "plugins/pmarchive/skeleton/mkdocs.yml"]
+)
+def test_site_url_comes_from_the_environment(yml: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mkdocs.config import load_config
+
+    monkeypatch.delenv("SITE_URL", raising=False)
+    assert "127.0.0.1" not in yml.read_text() and "localhost" not in yml.read_text()
+    assert not load_config(str(yml))["site_url"]
+    monkeypatch.setenv("SITE_URL", "https://archive.example/")
+    assert load_config(str(yml))["site_url"] == "https://archive.example/"
+
+
+@pytest.mark.parametrize(
+    ("source", "line"),
+    [
+        ("git+https://git.example/sre/pmarchive@v0.1.0", "pmarchive @ git+https://git.example/"),
+        ("file:///srv/pmarchive", "pmarchive @ file:///srv/pmarchive"),
+        ("./vendor/pmarchive", "./vendor/pmarchive"),
+        (None, "# pmarchive @ git+"),
+    ],
+)
+def test_init_never_pins_a_bare_package_name(source: str | None, line: str) -> None:
+    from pmarchive.scaffold import requirements_text
+
+    text = requirements_text(source)
+    assert line in text
+    active = [row for row in text.splitlines() if row and not row.startswith("#")]
+    assert not [row for row in active if re.fullmatch(r"pmarchive\s*(==.*)?", row)]
+
+
+def test_init_writes_where_this_pmarchive_came_from(tmp_path: Path) -> None:
+    code, out = invoke("init", str(tmp_path / "a"), "--today", TODAY.isoformat())
+    assert code == 0, out
+    text = (tmp_path / "a/requirements.txt").read_text()
+    # this checkout is installed in editable mode from its folder
+    assert f"pmarchive @ {ROOT.as_uri()}" in text

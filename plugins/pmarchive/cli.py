@@ -407,10 +407,17 @@ def new_nearmiss_command(
     default=None,
     help="Day the example records are dated (default: $PMARCHIVE_TODAY, else the machine's date).",
 )
-def init(directory: Path, today: str | None) -> None:
+@click.option(
+    "--plugin-source",
+    default=None,
+    help="Where the archive's CI installs pmarchive from: a git URL pinned to a tag or commit "
+    "(git+https://git.example/you/pmarchive@v0.1.0) or a path (default: where this pmarchive "
+    "was installed from, when pip recorded it).",
+)
+def init(directory: Path, today: str | None, plugin_source: str | None) -> None:
     """Create a new, valid, buildable archive in DIRECTORY (existing files are kept).
 
-    Example: pmarchive init my-archive
+    Example: pmarchive init my-archive --plugin-source git+https://git.example/you/pmarchive@v0.1.0
     """
     from .clock import ClockError, run_today
     from .scaffold import init_archive
@@ -420,8 +427,16 @@ def init(directory: Path, today: str | None) -> None:
     except ClockError as exc:
         raise click.UsageError(str(exc)) from None
     directory.mkdir(parents=True, exist_ok=True)
-    for path in init_archive(directory, day):
+    from .scaffold import installed_source
+
+    source = plugin_source or installed_source()
+    for path in init_archive(directory, day, source):
         click.echo(path)
+    if source is None:
+        click.echo(
+            "requirements.txt: set where pmarchive is installed from (see the comment in it)",
+            err=True,
+        )
 
 
 @main.command()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
+import json
 import re
 import shutil
 from collections.abc import Sequence
@@ -160,7 +162,48 @@ def new_nearmiss(
     return _write_new(folder / f"{record_id}.md", f"---\n{_front_matter(fields)}---\n\n{body}")
 
 
-def init_archive(target: Path, today: dt.date) -> list[Path]:
+def installed_source() -> str | None:
+    """Where the running pmarchive was installed from (PEP 610), when pip recorded it."""
+    try:
+        raw = importlib.metadata.distribution("pmarchive").read_text("direct_url.json")
+        info = json.loads(raw or "null")
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return None
+    if not isinstance(info, dict) or not isinstance(info.get("url"), str):
+        return None
+    url: str = info["url"]
+    vcs = info.get("vcs_info")
+    if isinstance(vcs, dict) and vcs.get("vcs") == "git":
+        commit = vcs.get("commit_id") or vcs.get("requested_revision")
+        return f"git+{url}@{commit}" if commit else f"git+{url}"
+    return url if url.startswith("file://") else None
+
+
+def requirements_text(source: str | None) -> str:
+    """requirements.txt of a new archive: pmarchive from a source the archive controls.
+
+    Never a bare ``pmarchive==<version>``: the public package index does not hold this
+    project, so anyone could register that name and have CI install their code.
+    """
+    header = (
+        "# pmarchive is installed from a source your organisation controls: a git URL pinned\n"
+        "# to a tag or commit (pmarchive @ git+https://git.example/you/pmarchive@v"
+        f"{__version__}),\n# or a path checked into this repository. Never from a bare "
+        "package name.\n"
+    )
+    if source is None:
+        return (
+            header
+            + "# Set the line below to your source, then remove the leading '# '.\n# pmarchive @ git+https://git.example/you/pmarchive@v"
+            + __version__
+            + "\n"
+        )
+    if source.startswith(("git+", "file://", "https://", "http://")):
+        return header + f"pmarchive @ {source}\n"
+    return header + f"{source}\n"  # a local path, as pip reads it
+
+
+def init_archive(target: Path, today: dt.date, plugin_source: str | None = None) -> list[Path]:
     """A new, valid, buildable archive in ``target``; existing files are left untouched."""
     from .taxonomy import load_taxonomy
 
@@ -183,10 +226,7 @@ def init_archive(target: Path, today: dt.date) -> list[Path]:
         written.append(destination)
     requirements = target / "requirements.txt"
     if not requirements.exists():
-        requirements.write_text(
-            f"# Pin pmarchive to the release or git URL your organisation uses.\n"
-            f"pmarchive=={__version__}\n"
-        )
+        requirements.write_text(requirements_text(plugin_source or installed_source()))
         written.append(requirements)
     taxonomy, _ = load_taxonomy(target / "taxonomy")
     (target / "nearmisses").mkdir(exist_ok=True)
