@@ -39,11 +39,17 @@ def _plain(value: Any) -> Any:
 
 
 def to_json(records: Sequence[AnyRecord]) -> str:
-    return json.dumps([record_dict(r) for r in records], indent=2, ensure_ascii=False) + "\n"
+    """The records as one JSON array; NaN or infinity raises ValueError (validation refuses
+    them, so this is a last guard: they are not JSON, and browsers reject the whole file)."""
+    data = [record_dict(r) for r in records]
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def to_jsonl(records: Sequence[AnyRecord]) -> str:
-    return "".join(json.dumps(record_dict(r), ensure_ascii=False) + "\n" for r in records)
+    """One JSON object per line; refuses NaN and infinity like ``to_json``."""
+    return "".join(
+        json.dumps(record_dict(r), ensure_ascii=False, allow_nan=False) + "\n" for r in records
+    )
 
 
 def to_csv(records: Sequence[AnyRecord]) -> str:
