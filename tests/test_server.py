@@ -243,3 +243,48 @@ def test_an_empty_index_answers_with_nothing(
     build_index(records, tmp_path / "empty")
     response = TestClient(create_app(site, tmp_path / "empty")).get("/api/search?q=flux")
     assert response.status_code == 200 and response.json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "size"), [("/", None), ("/assets/app.js", None), ("/big.bin", 2 * 1024 * 1024)]
+)
+def test_site_files_keep_validators_and_conditional_requests(
+    client: TestClient, site: Path, path: str, size: int | None
+) -> None:
+    if size is not None:
+        write(site, path.lstrip("/"), b"\0" * size)
+    plain = {"Accept-Encoding": "identity"}
+    first = client.get(path, headers=plain)
+    assert first.status_code == 200 and first.headers["etag"]
+    assert int(first.headers["content-length"]) == len(first.content)
+    again = client.get(path, headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    head = client.head(path, headers=plain)
+    assert head.status_code == 200 and head.content == b""
+
+
+@pytest.mark.parametrize(
+    ("query", "refused"),
+    [
+        ("sev:1..99999999999999999999", True),
+        ("title:*a*", True),
+        ("after:2026-13-01", True),
+        ("flux sev:1..2 after:2026-01-01", False),
+        ("before:1900-01-01", False),
+        ('"multiplied load"', False),
+    ],
+)
+def test_refusals_come_before_the_search_queue(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, query: str, refused: bool
+) -> None:
+    searched: list[str] = []
+    search = ArchiveIndex.search
+
+    def watched(self: ArchiveIndex, raw: str, **kwargs: int) -> SearchResult:
+        searched.append(raw)
+        return search(self, raw, **kwargs)
+
+    monkeypatch.setattr(ArchiveIndex, "search", watched)
+    response = client.get("/api/search", params={"q": query})
+    assert response.status_code == (400 if refused else 200)
+    assert searched == ([] if refused else [query])

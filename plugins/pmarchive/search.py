@@ -456,6 +456,15 @@ def text_query(text: str, schema_: Schema) -> query.Query:
     return parsed
 
 
+_QUERY_SCHEMA = schema()
+
+
+def check_query(raw: str, taxonomy: Taxonomy | None = None) -> None:
+    """Raise QueryError for a query ``ArchiveIndex.search`` would refuse, without an index
+    (the server answers these at once instead of queueing them behind searches)."""
+    text_query(parse_filters(raw, taxonomy).text, _QUERY_SCHEMA)
+
+
 @dataclass(frozen=True)
 class Hit:
     id: str

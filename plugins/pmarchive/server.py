@@ -16,12 +16,12 @@ from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .search import ArchiveIndex, IndexIntegrityError, QueryError, current_dir
+from .search import ArchiveIndex, IndexIntegrityError, QueryError, check_query, current_dir
 from .taxonomy import Taxonomy
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -44,11 +44,12 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "SAMEORIGIN",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-SEARCH_THREADS = 2
-"""Worker threads for Whoosh work. Searches queue for these instead of taking the threads that
+SEARCH_THREADS = 1
+"""Worker threads for Whoosh work. Searches queue for this instead of taking the threads that
 serve static files, so pages keep flowing while searches wait (the index answers one search at
-a time anyway)."""
+a time anyway, and a second busy thread only takes the interpreter lock from the event loop)."""
 GZIP_MINIMUM_BYTES = 500
+SMALL_FILE_BYTES = 1 << 20
 
 T = TypeVar("T")
 
@@ -78,6 +79,29 @@ class _Headers:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class _SiteFiles(StaticFiles):
+    """The built site. Pages and assets up to SMALL_FILE_BYTES are read in one call on the
+    event loop (microseconds from the page cache) instead of in chunks through worker threads:
+    each hand-over to a thread waits for the interpreter lock, which searches keep busy."""
+
+    def file_response(
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        if not isinstance(response, FileResponse) or stat_result.st_size > SMALL_FILE_BYTES:
+            return response  # a 304, or a large file streamed as before
+        try:
+            content = Path(full_path).read_bytes()
+        except OSError:
+            return response
+        headers = {k: v for k, v in response.headers.items() if k != "content-length"}
+        return Response(content, status_code, headers=headers)
 
 
 class IndexUnavailable(Exception):
@@ -157,10 +181,7 @@ def create_app(
     async def off_the_loop(work: Callable[[], T]) -> T:
         return await anyio.to_thread.run_sync(work, limiter=search_slots)
 
-    def run_search(request: Request) -> dict[str, Any]:
-        limit = _int_param(request, "limit", 20)
-        page = _int_param(request, "page", 1)
-        query = request.query_params.get("q", "")
+    def run_search(query: str, limit: int, page: int) -> dict[str, Any]:
         return holder.get().search(query, limit=limit, page=page).to_json()
 
     def run_similar(request: Request, record_id: str) -> list[dict[str, Any]]:
@@ -169,7 +190,11 @@ def create_app(
 
     async def api_search(request: Request) -> JSONResponse:
         try:
-            payload = await off_the_loop(functools.partial(run_search, request))
+            limit = _int_param(request, "limit", 20)
+            page = _int_param(request, "page", 1)
+            query = request.query_params.get("q", "")
+            check_query(query, taxonomy)  # a refusal needs no queueing behind searches
+            payload = await off_the_loop(functools.partial(run_search, query, limit, page))
         except QueryError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         except IndexUnavailable as exc:
@@ -195,7 +220,7 @@ def create_app(
         Route("/api/search", api_search),
         Route("/api/similar/{record_id}", api_similar),
         Route("/api/{rest:path}", api_missing),
-        Mount("/", app=StaticFiles(directory=str(site_dir), html=True, follow_symlink=False)),
+        Mount("/", app=_SiteFiles(directory=str(site_dir), html=True, follow_symlink=False)),
     ]
     app = Starlette(routes=routes)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
