@@ -103,8 +103,8 @@ def number_problem(raw: str, value: int | float) -> str | None:
     if isinstance(value, int) and len(body) > 1 and body.startswith("0"):
         digits = sign + (body.lstrip("0") or "0")
         return (
-            f"YAML 1.1 reads {raw} as octal ({shown}); write a plain number without the leading "
-            f"zero, e.g. {digits}"
+            f"YAML 1.1 reads {raw} as octal ({shown}); write a plain number, e.g. {digits} "
+            "(no leading zero)"
         )
     if abs(value) > LARGEST_NUMBER:
         return f"{raw} is larger than {LARGEST_NUMBER}, the largest number kept exactly"
