@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser
 
-from .browser import chromium, serve_directory, watch
+from .browser import chromium, serve_app, serve_directory, watch
 from .hostile import FLAG, HOSTILE_MKDOCS_YML, write_hostile_archive
 from .sites import build_site
 
@@ -91,4 +91,48 @@ def test_runbook_link_with_another_scheme_cannot_be_followed(
     page.goto(hostile_site + "alerts/higherrorrate/")
     hrefs = page.locator("article a").evaluate_all("links => links.map(a => a.href)")
     assert hrefs and not [h for h in hrefs if not h.startswith(("http://", "https://"))]
+    assert page.evaluate(f"typeof window.{FLAG}") == "undefined"
+
+
+CSP_PAGES = [
+    "",
+    "trends/",
+    "risk-register/",
+    "postmortems/inc-2026-05-29-001/",
+    "alerts/higherrorrate/",
+]
+
+
+@pytest.fixture(scope="module")
+def hostile_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The hostile archive behind `pmarchive serve`'s app: its Content-Security-Policy on."""
+    from pmarchive.server import create_app
+
+    root = tmp_path_factory.mktemp("hostile-served")
+    write_hostile_archive(root)
+    site = build_site(root, HOSTILE_MKDOCS_YML, strict=False)
+    with serve_app(create_app(site, root / ".pmarchive/search-index/internal")) as base:
+        yield base
+
+
+@pytest.mark.parametrize("path", CSP_PAGES)
+def test_pages_run_under_the_content_security_policy(
+    browser: Browser, hostile_served: str, path: str
+) -> None:
+    """No inline script is left for the policy to block: no violation, and the theme works."""
+    page = browser.new_page()
+    violations: list[str] = []
+    page.on(
+        "console", lambda m: violations.append(m.text) if "Content Security" in m.text else None
+    )
+    response = page.goto(hostile_served + path)
+    assert (
+        response is not None and "script-src 'self'" in response.headers["content-security-policy"]
+    )
+    page.wait_for_load_state("networkidle")
+    assert violations == []
+    # Material's storage helpers (moved from inline script into theme.js) are defined
+    assert page.evaluate("typeof window.__md_get") == "function"
+    if path in ("trends/", "risk-register/"):
+        page.wait_for_selector(".pm-plot svg.main-svg")
     assert page.evaluate(f"typeof window.{FLAG}") == "undefined"

@@ -28,6 +28,8 @@ from .audience import (
 )
 from .charts import PLOTLY_ASSET, PLOTLY_JS
 from .config import ArchiveConfig
+from .diagnostics import Severity
+from .docpages import check_doc_pages
 from .export import combined_schema, json_schema, to_json
 from .indexes import INDEX_KINDS, Groups, class_neighbours, group_records, index_url
 from .indexpages import (
@@ -72,6 +74,8 @@ class PostmortemsConfig(base.Config):
     """Front-matter larger than this is refused before it is parsed."""
     max_nesting = c.Type(int, default=32)
     """Front-matter nested deeper than this is refused before it is parsed."""
+    max_body_bytes = c.Type(int, default=1024 * 1024)
+    """A record body larger than this (bytes) is refused with the size and the cap."""
     today = c.Optional(c.Type(str))
     """ISO date that 'in the future' is measured from (default: the build's day)."""
     same_class_limit = c.Type(int, default=20)
@@ -139,6 +143,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
 
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:
         assert self.core_config is not None
+        # before MkDocs reads any page: its libyaml parse of a hostile front-matter can crash
+        self._check_doc_pages(Path(config.docs_dir))
         full = load_archive(self.core_config)
         for warning in full.warnings:
             log.warning(warning.format_text())
@@ -211,6 +217,19 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             len(archive.nearmisses),
         )
         return files
+
+    def _check_doc_pages(self, docs_dir: Path) -> None:
+        assert self.core_config is not None
+        found = check_doc_pages(docs_dir, self.core_config.root, self.core_config)
+        for diagnostic in found:
+            if diagnostic.severity is Severity.WARNING:
+                log.warning(diagnostic.format_text())
+            elif diagnostic.severity is Severity.NOTICE:
+                log.info(diagnostic.format_text())
+        errors = [d for d in found if d.severity is Severity.ERROR]
+        if errors:
+            shown = [d.format_text() for d in errors[:MAX_ERRORS_SHOWN]]
+            raise PluginError(f"the docs pages have {len(errors)} error(s):\n" + "\n".join(shown))
 
     def on_page_markdown(
         self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files

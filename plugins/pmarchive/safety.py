@@ -75,7 +75,9 @@ ALLOWED_TAGS = frozenset(
 )  # fmt: skip
 """Tags a record body may use: what write-ups need, nothing that loads or runs anything else."""
 
-_GENERIC_ATTRIBUTES = frozenset({"class", "id", "title", "lang", "dir"})
+_GENERIC_ATTRIBUTES = frozenset(
+    {"class", "id", "title", "lang", "dir", "data-field", "data-record", "data-class"}
+)
 ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "*": set(_GENERIC_ATTRIBUTES),
     "a": {"href", "name"},
@@ -87,12 +89,8 @@ ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "ol": {"start", "reversed", "type"},
     "details": {"open"},
     "abbr": {"title"},
-    "div": {"data-field", "data-record"},
-    "p": {"data-class"},
-    "span": {"data-field"},
-    "table": {"data-field"},
 }
-"""Attributes per tag; ``data-*`` only where the record header uses them."""
+"""Attributes per tag; of ``data-*``, only the three the record header uses (inert data)."""
 
 _RESERVED_IDS = re.compile(r"^(?:__|md-|pm-)", re.IGNORECASE)
 """Ids the theme and the plugin's scripts look up (``__config``, ``pm-search``...): a body may

@@ -1,0 +1,49 @@
+"""Hostile docs pages and options stop `mkdocs build` with a located message, never a crash."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from mkdocs.exceptions import Abort, PluginError
+
+from .conftest import BASE_PM, front_matter, write
+from .sites import MKDOCS_YML, build_site
+
+GITHUB_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+
+
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [
+        ("---\ntitle: " + "[" * 40_000 + "\n---\n\n# Deep\n", "docs/deep.md:"),
+        ("---\ntitle: ok\n---\n\n# Token\n\n" + GITHUB_TOKEN + "\n", "docs/deep.md:"),
+        ("---\n" + "k: " + "x" * 200_000 + "\n---\n\n# Big\n", "docs/deep.md:"),
+    ],
+    ids=["nested-brackets", "credential", "oversized-front-matter"],
+)
+def test_a_hostile_docs_page_fails_the_build_with_its_location(
+    archive_root: Path, caplog: pytest.LogCaptureFixture, page: str, expected: str
+) -> None:
+    write(archive_root, "postmortems/INC-2026-05-29-001.md", front_matter(BASE_PM))
+    write(archive_root, "docs/deep.md", page)
+    with pytest.raises((Abort, PluginError)) as caught:
+        build_site(archive_root, MKDOCS_YML)
+    text = caplog.text + str(caught.value)
+    assert expected in text
+    assert GITHUB_TOKEN not in text  # never printed whole
+    assert not (archive_root / "site/deep/index.html").exists()
+
+
+def test_a_record_body_over_the_cap_fails_the_build(
+    archive_root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    big = front_matter(BASE_PM) + "x" * 5000 + "\n"
+    write(archive_root, "postmortems/INC-2026-05-29-001.md", big)
+    yml = MKDOCS_YML.replace(
+        'today: "2026-11-24"', 'today: "2026-11-24"\n      max_body_bytes: 4096'
+    )
+    with pytest.raises((Abort, PluginError)):
+        build_site(archive_root, yml)
+    assert "INC-2026-05-29-001.md:18: error: body is 5311 bytes" in caplog.text
+    assert "max_body_bytes" in caplog.text
