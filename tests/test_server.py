@@ -66,6 +66,7 @@ def test_every_response_forbids_inline_script(client: TestClient, path: str) -> 
     assert directives["script-src"] == "'self'"
     assert "'unsafe-inline'" not in directives["script-src"]
     assert directives["object-src"] == "'none'"
+    assert directives["img-src"] == "'self' data: https:"  # no plain-http images
     assert {"base-uri", "frame-ancestors", "form-action", "default-src"} <= directives.keys()
 
 

@@ -29,7 +29,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "default-src 'self'",
         "script-src 'self'",  # no inline script, no eval
         "style-src 'self' 'unsafe-inline'",  # Material and Plotly set inline styles
-        "img-src 'self' data:",
+        # write-ups embed dashboard images from other hosts (the sanitiser keeps https images);
+        # an image runs no code
+        "img-src 'self' data: https:",
         "font-src 'self' data:",
         "object-src 'none'",
         "base-uri 'self'",
