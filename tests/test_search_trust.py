@@ -10,13 +10,17 @@ import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from starlette.testclient import TestClient
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC
 
+from pmarchive import search as search_module
+from pmarchive import server as server_module
 from pmarchive.archive import Archive, load_archive
 from pmarchive.cli import main
 from pmarchive.config import ArchiveConfig
@@ -283,3 +287,59 @@ def test_odd_json_caches_are_ignored(base: Path, cache: str, content: str) -> No
     (current_dir(base) / cache).write_text(content)  # type: ignore[operator]
     similar = ArchiveIndex(base).similar("INC-2026-01-10-001")
     assert {hit.id for hit in similar} == {"INC-2026-02-15-001", "INC-2025-03-01-001"}
+
+
+@pytest.mark.parametrize("command", ["search", "serve"])
+def test_commands_refuse_a_busy_index_in_one_line(
+    archive: Archive,
+    archive_root: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+) -> None:
+    monkeypatch.setattr(search_module, "LOCK_WAIT_SECONDS", 0.1)
+    index_dir = tmp_path / "ix"
+    index_dir.mkdir()
+    site = tmp_path / "site"
+    write(site, "index.html", "<h1>home</h1>")
+    extra = ["capacitor"] if command == "search" else ["--site", str(site)]
+    with (index_dir / LOCK_FILE).open("a+b") as other_build:
+        fcntl.flock(other_build.fileno(), fcntl.LOCK_EX)
+        result = CliRunner().invoke(
+            main, [command, "--root", str(archive_root), "--index", str(index_dir), *extra]
+        )
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: another build is updating the search index")
+    assert len(result.output.strip().splitlines()) == 1 and result.exception is not None
+    assert isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize("damage", [_craft_toc, _flip_a_byte])
+def test_serve_hands_the_server_a_rebuild_from_the_records(
+    archive: Archive,
+    archive_root: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    damage: Callable[[Path, Path], None],
+) -> None:
+    served: dict[str, Any] = {}
+
+    def fake_run(*args: Any) -> None:
+        served["args"] = args
+
+    monkeypatch.setattr(server_module, "run", fake_run)
+    index_dir, site = tmp_path / "ix", tmp_path / "site"
+    write(site, "index.html", "<h1>home</h1>")
+    result = CliRunner().invoke(
+        main, ["serve", "--root", str(archive_root), "--index", str(index_dir), "--site", str(site)]
+    )
+    assert result.exit_code == 0, result.output
+    _, base, _, _, _, rebuild = served["args"]
+    marker = tmp_path / "code-ran"
+    damage(current_dir(base), marker)  # type: ignore[arg-type]
+    response = TestClient(server_module.create_app(site, base, rebuild=rebuild)).get(
+        "/api/search", params={"q": "capacitor"}
+    )
+    assert response.status_code == 200
+    assert [hit["id"] for hit in response.json()["results"]] == ["INC-2026-01-10-001"]
+    assert not marker.exists()

@@ -193,11 +193,13 @@ def open_verified(directory: Path) -> FileIndex:
 
 
 @contextlib.contextmanager
-def build_lock(base: Path, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+def build_lock(base: Path, wait: float | None = None) -> Iterator[None]:
     """Hold the lock file beside the index: one build at a time per index folder.
 
-    Waits up to ``wait`` seconds for another build to finish, then raises IndexBusyError.
+    Waits up to ``wait`` seconds (default LOCK_WAIT_SECONDS) for another build to finish, then
+    raises IndexBusyError.
     """
+    wait = LOCK_WAIT_SECONDS if wait is None else wait
     path = base / LOCK_FILE
     with path.open("a+b") as handle:
         deadline = time.monotonic() + wait
@@ -219,7 +221,7 @@ def build_lock(base: Path, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
 
 
 def build_index(
-    records: Sequence[AnyRecord], base: Path, *, wait: float = LOCK_WAIT_SECONDS
+    records: Sequence[AnyRecord], base: Path, *, wait: float | None = None
 ) -> IndexStats:
     """Bring the index under ``base`` up to date with ``records``.
 
