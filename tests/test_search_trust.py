@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import multiprocessing
 import re
 import threading
 from collections.abc import Callable
@@ -343,3 +344,27 @@ def test_serve_hands_the_server_a_rebuild_from_the_records(
     assert response.status_code == 200
     assert [hit["id"] for hit in response.json()["results"]] == ["INC-2026-01-10-001"]
     assert not marker.exists()
+
+
+def _build_in_child(records: list[Any], base: Path) -> None:
+    build_index(records, base)
+
+
+@pytest.mark.parametrize("builds", [2, 3])
+def test_concurrent_build_processes_take_turns(
+    archive: Archive, tmp_path: Path, builds: int
+) -> None:
+    """Two `mkdocs build` runs of one archive: separate processes on one index folder."""
+    base = tmp_path / "index"
+    context = multiprocessing.get_context("fork")
+    children = [
+        context.Process(target=_build_in_child, args=(archive.records[: 1 + n % 3], base))
+        for n in range(builds)
+    ]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(timeout=60)
+    assert [child.exitcode for child in children] == [0] * builds
+    assert [p.name for p in base.glob("gen-*")] == [current_dir(base).name]  # type: ignore[union-attr]
+    assert ArchiveIndex(base).search("").total in {1, 2, 3}
