@@ -163,6 +163,12 @@ INDEX_OPTION = click.option(
 )
 
 
+class _QueryRefused(click.ClickException):
+    """A query the index refuses: one line, and the exit status of a usage error."""
+
+    exit_code = 2
+
+
 @main.command()
 @click.argument("query", nargs=-1, required=True)
 @ROOT_OPTION
@@ -186,7 +192,7 @@ def search(
     try:
         result = archive_index.search(" ".join(query), limit=limit)
     except QueryError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise _QueryRefused(str(exc)) from None
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
         return

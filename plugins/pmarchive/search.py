@@ -252,7 +252,7 @@ def _build_locked(records: Sequence[AnyRecord], base: Path) -> IndexStats:
             existing = _indexed_hashes(old)
         except IndexIntegrityError as exc:
             rebuilt = f"{exc}; rebuilt it from the records"
-            log.warning("%s", rebuilt)
+            log.info("%s", rebuilt)  # callers show IndexStats.rebuilt in their own voice
     if old is not None and existing is not None:
         if existing == {record_id: digest for record_id, (_, digest) in wanted.items()}:
             return IndexStats(0, 0, 0, len(wanted), old.name)
