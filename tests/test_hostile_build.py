@@ -47,3 +47,20 @@ def test_a_record_body_over_the_cap_fails_the_build(
         build_site(archive_root, yml)
     assert "INC-2026-05-29-001.md:18: error: body is 5311 bytes" in caplog.text
     assert "max_body_bytes" in caplog.text
+
+
+def test_a_corrupted_index_is_rebuilt_by_the_next_build(
+    archive_root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    write(archive_root, "postmortems/INC-2026-05-29-001.md", front_matter(BASE_PM))
+    build_site(archive_root, MKDOCS_YML)
+    current = (archive_root / ".pmarchive/search-index/internal/current").resolve()
+    segments = [p for p in current.iterdir() if p.suffix in (".seg", ".toc")]
+    assert segments
+    segments[0].write_bytes(b"\x80\x04crafted")  # a pickle-looking file the build never wrote
+    caplog.set_level(logging.INFO)
+    site = build_site(archive_root, MKDOCS_YML)
+    assert "rebuilt it from the records" in caplog.text
+    assert (site / "postmortems/inc-2026-05-29-001/index.html").is_file()

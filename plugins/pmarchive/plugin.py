@@ -49,7 +49,7 @@ from .render import (
     template_environment,
 )
 from .safety import plain_title, sanitize_html
-from .search import ArchiveIndex, build_index
+from .search import ArchiveIndex, IndexBusyError, IndexIntegrityError, build_index
 from .trendpages import TrendContext, trend_pages
 
 log = get_plugin_logger(__name__)
@@ -170,13 +170,16 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
                 return by_id[key].url if key in by_id else None
             return index_url(kind, key) if kind in INDEX_KINDS else None
 
-        stats = build_index(archive.records, self.index_dir)
-        log.info("search index: %s", stats)
-        archive_index = ArchiveIndex(self.index_dir)
         try:
-            similar = archive_index.similar_all(by_id, self.config.similar_limit)
-        finally:
-            archive_index.close()  # `mkdocs serve` rebuilds must not pile up open searchers
+            stats = build_index(archive.records, self.index_dir)
+            log.info("search index: %s", stats)
+            archive_index = ArchiveIndex(self.index_dir)
+            try:
+                similar = archive_index.similar_all(by_id, self.config.similar_limit)
+            finally:
+                archive_index.close()  # `mkdocs serve` rebuilds must not pile up searchers
+        except (IndexBusyError, IndexIntegrityError) as exc:
+            raise PluginError(f"search index: {exc}") from None
         self.record_uris = set()
         for record in archive.records:
             content = render_record_page(
