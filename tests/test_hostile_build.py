@@ -64,3 +64,29 @@ def test_a_corrupted_index_is_rebuilt_by_the_next_build(
     site = build_site(archive_root, MKDOCS_YML)
     assert "rebuilt it from the records" in caplog.text
     assert (site / "postmortems/inc-2026-05-29-001/index.html").is_file()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "raw"),
+    [
+        ("teams", '["\\e[2J\\e[32mcheckout"]', "\x1b"),
+        ("detection", '"alert\\rpostmortems/x.md:1: notice: all good"', "\r"),
+        ("priority", '"P1\\nfake.md:1: error: x"', "\nfake.md"),
+        ("teams", '["\\u202echeckout"]', "\u202e"),
+    ],
+    ids=["ansi-escape", "carriage-return", "newline", "bidi-override"],
+)
+def test_check_output_carries_no_control_characters(
+    archive_root: Path, field: str, value: str, raw: str
+) -> None:
+    from click.testing import CliRunner
+
+    from pmarchive.cli import main
+
+    write(
+        archive_root, "postmortems/INC-2026-05-29-001.md", front_matter(BASE_PM, **{field: value})
+    )
+    result = CliRunner().invoke(main, ["check", str(archive_root)])
+    assert result.exit_code == 1, result.output
+    assert raw not in result.output
+    assert "INC-2026-05-29-001.md:" in result.output

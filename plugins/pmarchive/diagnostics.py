@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -29,8 +30,10 @@ class Diagnostic:
     def __post_init__(self) -> None:
         # Messages quote what the author wrote (a field name, a vocabulary value, an id, a
         # did-you-mean), and any of it may be a credential: mask it here, once, for every check.
+        # Control characters would reach the reader's terminal or CI log as escape sequences
+        # (colours, cursor moves, a fake "0 errors" line): shown as \x1b and the like instead.
         for name in ("path", "field", "message"):
-            object.__setattr__(self, name, redact(getattr(self, name)))
+            object.__setattr__(self, name, _printable(redact(getattr(self, name))))
 
     def format_text(self) -> str:
         field = f"{self.field}: " if self.field else ""
@@ -45,6 +48,16 @@ class Diagnostic:
             f"::{kind} file={_gh_property(self.path)},line={self.line}{col},"
             f"title={_gh_property(self.field or 'pmarchive')}::{_gh_data(body)}"
         )
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _printable(text: str) -> str:
+    """``text`` with control and bidi-override characters written as escapes (tabs kept)."""
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def _gh_data(text: str) -> str:
