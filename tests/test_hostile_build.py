@@ -90,3 +90,27 @@ def test_check_output_carries_no_control_characters(
     assert result.exit_code == 1, result.output
     assert raw not in result.output
     assert "INC-2026-05-29-001.md:" in result.output
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ('"Checkout \\e[31mdown"', "U+001B"),
+        ('"Checkout \\u202edown"', "U+202E"),
+        ('"a\\0b"', "U+0000"),
+    ],
+)
+@pytest.mark.parametrize("field", ["title", "summary"])
+def test_text_fields_refuse_control_characters(
+    archive_root: Path, field: str, value: str, code: str
+) -> None:
+    from pmarchive.archive import load_archive
+    from pmarchive.config import ArchiveConfig
+
+    from .conftest import TODAY
+
+    write(
+        archive_root, "postmortems/INC-2026-05-29-001.md", front_matter(BASE_PM, **{field: value})
+    )
+    errors = load_archive(ArchiveConfig(root=archive_root, today=TODAY)).errors
+    assert [(e.field, code in e.message) for e in errors] == [(field, True)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -153,6 +154,11 @@ def _quote_hint(value: Any, source: ScalarSource | None) -> str:
     return f", got {describe(value)}"
 
 
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""Characters no text field needs: C0/C1 controls (tab and newline allowed) and the bidi
+overrides that make text read differently from what it is."""
+
+
 def check_scalar(spec_type: FieldType, value: Any, source: ScalarSource | None) -> Any:
     """Return the value checked against ``spec_type``, or raise FieldError with the fix."""
     if isinstance(value, InvalidNumber):
@@ -173,6 +179,13 @@ def check_scalar(spec_type: FieldType, value: Any, source: ScalarSource | None) 
             raise FieldError(f"expected text, got {describe(value)}")
         if not value.strip():
             raise FieldError("must not be empty")
+        control = _CONTROL_CHARACTER.search(value)
+        if control is not None:
+            code = f"U+{ord(control.group()):04X}"
+            raise FieldError(
+                f"contains the invisible control character {code} at position "
+                f"{control.start() + 1}; remove it (terminals and logs would act on it)"
+            )
         return value
     if spec_type == "int":
         if isinstance(value, bool) or not isinstance(value, int):
