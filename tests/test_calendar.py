@@ -79,19 +79,36 @@ def test_the_clock_is_read_once_per_run(
     assert archive.config.today == dt.date(2026, 11, 24)
 
 
+OVERDUE_ITEM = "[{id: AI-1, title: Coalesce, due: 2026-06-30, status: open, kind: prevent}]"
+
+
+@pytest.mark.parametrize(
+    ("changes", "rule"),
+    [
+        ({"status": "draft"}, "overdue-draft"),
+        ({"action_items": OVERDUE_ITEM}, "overdue-action-item"),
+    ],
+)
 @pytest.mark.parametrize(
     ("fail_on_overdue", "severity"), [(False, Severity.NOTICE), (True, Severity.WARNING)]
 )
-def test_an_overdue_draft_is_a_notice_unless_the_archive_opts_in(
-    archive_root: Path, fail_on_overdue: bool, severity: Severity
+def test_time_dependent_findings_are_notices_unless_the_archive_opts_in(
+    archive_root: Path,
+    fail_on_overdue: bool,
+    severity: Severity,
+    changes: dict[str, str],
+    rule: str,
 ) -> None:
-    write(archive_root, "postmortems/INC-2026-05-29-001.md", front_matter(BASE_PM, status="draft"))
+    write(archive_root, "postmortems/INC-2026-05-29-001.md", front_matter(BASE_PM, **changes))
     config = archive_config(
         archive_root, {"today": "2026-11-24", "lints": {"fail_on_overdue": fail_on_overdue}}
     )
     assert config.lints == LintConfig(fail_on_overdue=fail_on_overdue)
-    found = [d for d in load_archive(config).diagnostics if d.field == "overdue-draft"]
+    found = [d for d in load_archive(config).diagnostics if d.field == rule]
     assert [d.severity for d in found] == [severity]
+    # the day before it fell due, nothing
+    early = archive_config(archive_root, {"today": "2026-06-01"})
+    assert [d for d in load_archive(early).diagnostics if d.field == rule] == []
 
 
 def test_a_draft_ages_without_failing_a_strict_build(archive_root: Path) -> None:

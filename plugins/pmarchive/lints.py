@@ -13,9 +13,10 @@ Rules and what each one checks:
     Anything shaped like a credential, anywhere in the text, code blocks included.
 ``missing-section`` / ``too-many-action-items`` / ``prevent-only`` (warnings)
     Structural rules for post-mortems only; near-misses get the phrase and secret rules.
-``overdue-draft`` (notice; a warning with ``fail_on_overdue``)
-    A draft or review past its due date. It depends on the day, not on the text, so by default
-    it is reported without failing a strict build.
+``overdue-draft`` / ``overdue-action-item`` (notices; warnings with ``fail_on_overdue``)
+    A draft or review past its due date; an open action item past its due date. They depend
+    on the day, not on the text, so by default they are reported without failing a strict
+    build.
 ``lint-ignore`` (warning)
     A silenced rule without a reason, or a silenced rule that does not exist.
 
@@ -73,7 +74,7 @@ WARNING = "warning"
 NOTICE = "notice"
 """Reported by ``check`` and on the pages, never a reason for a strict build to fail."""
 
-TIME_DEPENDENT_RULES: tuple[str, ...] = ("overdue-draft",)
+TIME_DEPENDENT_RULES: tuple[str, ...] = ("overdue-draft", "overdue-action-item")
 """Rules whose result changes as days pass with the archive unchanged: notices by default, so
 an unchanged archive never turns red on its own (``fail_on_overdue: true`` makes them warnings)."""
 
@@ -83,6 +84,7 @@ RULES: tuple[str, ...] = (
     "secret",
     "missing-section",
     "overdue-draft",
+    "overdue-action-item",
     "too-many-action-items",
     "prevent-only",
     "lint-ignore",
@@ -680,6 +682,19 @@ def _structural(
                         "it is late",
                     )
                 )
+    for item in record.action_items:
+        if item.status == "open" and item.due is not None and item.due < today:
+            owner = f" (owner: {item.owner})" if item.owner else ""
+            findings.append(
+                LintFinding(
+                    _field_line(record, "action_items"),
+                    1,
+                    "overdue-action-item",
+                    WARNING if config.fail_on_overdue else NOTICE,
+                    f"action item {item.id}{owner} was due {item.due.isoformat()} and is still "
+                    "open; close it, or move its due date with a note on why",
+                )
+            )
     count = len(record.action_items) or record.open_items + record.done_items
     if count > config.max_action_items:
         findings.append(
