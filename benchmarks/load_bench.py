@@ -28,8 +28,7 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
-
-from pmarchive.synthetic import VOCABULARY, WORDS, write_archive
+from synthetic import VOCABULARY, WORDS, write_archive
 
 ROOT = Path(__file__).resolve().parent.parent
 

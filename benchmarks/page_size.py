@@ -15,8 +15,7 @@ from pathlib import Path
 
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
-
-from pmarchive.synthetic import postmortem_text, write_archive
+from synthetic import postmortem_text, write_archive
 
 ROOT = Path(__file__).resolve().parent.parent
 

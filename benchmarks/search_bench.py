@@ -19,11 +19,12 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from pmarchive.archive import load_archive
-from pmarchive.config import ArchiveConfig
-from pmarchive.search import build_index
-from pmarchive.server import create_app
-from pmarchive.synthetic import VOCABULARY, WORDS, write_archive
+from synthetic import VOCABULARY, WORDS, write_archive
+
+from pmarchive.ingest.archive import load_archive
+from pmarchive.ingest.config import ArchiveConfig
+from pmarchive.search.index import build_index
+from pmarchive.search.server import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 

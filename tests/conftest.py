@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pmarchive.config import ArchiveConfig
+from pmarchive.ingest.config import ArchiveConfig
 
 TODAY = dt.date(2026, 11, 24)
 

@@ -292,7 +292,7 @@ class Scanner(html.parser.HTMLParser):
 
 
 def _safe(url: str) -> bool:
-    from pmarchive.safety import safe_url
+    from pmarchive.site.safety import safe_url
 
     return safe_url(url) is not None or url.strip() == ""
 

@@ -8,12 +8,11 @@ from typing import Any
 
 import pytest
 
-from pmarchive.analyses import (
+from pmarchive.analysis.figures import (
     ActionItemBalance,
     RiskWeights,
     Spread,
     action_item_balance,
-    add_business_days,
     detection_mix,
     fix_outcomes,
     incident_pyramid,
@@ -21,20 +20,23 @@ from pmarchive.analyses import (
     nearmiss_rate,
     percentile_nearest_rank,
     postmortem_due,
-    previous_quarter,
     program_health,
-    quarter_bounds,
-    quarter_of,
     quarterly_review,
-    quarters_between,
     quarters_spanning,
     recurrence_by_class,
     risk_register,
     sev_audit,
     time_to_detect_and_resolve,
 )
-from pmarchive.records import ActionItem, NearMiss, PostMortem
-from pmarchive.taxonomy import CauseClass, SeverityCriteria, SeverityLevel, Taxonomy
+from pmarchive.core.calendar import (
+    add_business_days,
+    previous_quarter,
+    quarter_bounds,
+    quarter_of,
+    quarters_between,
+)
+from pmarchive.model.records import ActionItem, NearMiss, PostMortem
+from pmarchive.model.taxonomy import CauseClass, SeverityCriteria, SeverityLevel, Taxonomy
 
 D = dt.date.fromisoformat
 TODAY = D("2026-06-15")  # a Monday; the 90-day window starts on 2026-03-17

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from mkdocs.exceptions import Abort
 
-from pmarchive.audience import AudienceError, resolve_audience, withheld_links
+from pmarchive.ingest.audience import AudienceError, resolve_audience
+from pmarchive.site.leaks import withheld_links
 
 from .conftest import BASE_NM, BASE_PM, front_matter, write
 from .sites import build_site

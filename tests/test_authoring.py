@@ -13,9 +13,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from pmarchive.archive import load_archive
 from pmarchive.cli import main
-from pmarchive.config import ArchiveConfig
+from pmarchive.ingest.archive import load_archive
+from pmarchive.ingest.config import ArchiveConfig
 
 from .conftest import BASE_NM, BASE_PM, TODAY, front_matter, write
 from .sites import build_site
@@ -272,7 +272,7 @@ def test_explicit_audience_flag_wins_over_the_environment(exported: Path) -> Non
 
 WORKFLOWS = [
     ROOT / ".github/workflows/archive.yml",
-    ROOT / "plugins/pmarchive/skeleton/github-workflows/archive.yml",
+    ROOT / "plugins/pmarchive/authoring/skeleton/github-workflows/archive.yml",
 ]
 
 
@@ -289,7 +289,7 @@ def test_pages_get_the_public_audience_only(workflow: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "yml", [ROOT / "mkdocs.yml", ROOT / "plugins/pmarchive/skeleton/mkdocs.yml"]
+    "yml", [ROOT / "mkdocs.yml", ROOT / "plugins/pmarchive/authoring/skeleton/mkdocs.yml"]
 )
 def test_site_url_comes_from_the_environment(yml: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from mkdocs.config import load_config
@@ -311,7 +311,7 @@ def test_site_url_comes_from_the_environment(yml: Path, monkeypatch: pytest.Monk
     ],
 )
 def test_init_never_pins_a_bare_package_name(source: str | None, line: str) -> None:
-    from pmarchive.scaffold import requirements_text
+    from pmarchive.authoring.scaffold import requirements_text
 
     text = requirements_text(source)
     assert line in text

@@ -10,10 +10,10 @@ from mkdocs.commands.build import build
 from mkdocs.config import load_config
 from playwright.sync_api import Browser
 
-from pmarchive.archive import load_archive
-from pmarchive.project import archive_config, plugin_options
-from pmarchive.records import PostMortem
-from pmarchive.server import create_app
+from pmarchive.ingest.archive import load_archive
+from pmarchive.ingest.options import archive_config, plugin_options
+from pmarchive.model.records import PostMortem
+from pmarchive.search.server import create_app
 
 from .browser import chromium, serve_app, serve_directory, watch
 

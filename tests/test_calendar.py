@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pmarchive import clock
-from pmarchive.archive import load_archive
 from pmarchive.cli import main
-from pmarchive.diagnostics import Severity
-from pmarchive.lints import LintConfig
-from pmarchive.project import archive_config, plugin_options
+from pmarchive.core import clock as clock
+from pmarchive.core.diagnostics import Severity
+from pmarchive.ingest.archive import load_archive
+from pmarchive.ingest.options import archive_config, plugin_options
+from pmarchive.lints.rules import LintConfig
 
 from .conftest import BASE_PM, TODAY, front_matter, write
 from .sites import MKDOCS_YML, build_site

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from pmarchive.archive import load_archive
-from pmarchive.audience import for_audience
-from pmarchive.indexes import group_records
-from pmarchive.lints import TIME_DEPENDENT_RULES
-from pmarchive.project import archive_config, plugin_options
+from pmarchive.analysis.grouping import group_records
+from pmarchive.ingest.archive import load_archive
+from pmarchive.ingest.audience import for_audience
+from pmarchive.ingest.options import archive_config, plugin_options
+from pmarchive.lints.rules import TIME_DEPENDENT_RULES
 
 ROOT = Path(__file__).resolve().parent.parent
 

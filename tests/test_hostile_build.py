@@ -104,8 +104,8 @@ def test_check_output_carries_no_control_characters(
 def test_text_fields_refuse_control_characters(
     archive_root: Path, field: str, value: str, code: str
 ) -> None:
-    from pmarchive.archive import load_archive
-    from pmarchive.config import ArchiveConfig
+    from pmarchive.ingest.archive import load_archive
+    from pmarchive.ingest.config import ArchiveConfig
 
     from .conftest import TODAY
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from pmarchive.archive import load_archive
-from pmarchive.config import ArchiveConfig
-from pmarchive.docpages import check_doc_pages
-from pmarchive.export import to_json, to_jsonl
-from pmarchive.project import archive_config
+from pmarchive.ingest.archive import load_archive
+from pmarchive.ingest.config import ArchiveConfig
+from pmarchive.ingest.docpages import check_doc_pages
+from pmarchive.ingest.options import archive_config
+from pmarchive.site.export import to_json, to_jsonl
 
 from .conftest import BASE_NM, BASE_PM, front_matter, write
 

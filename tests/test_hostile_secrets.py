@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pmarchive.archive import load_archive
 from pmarchive.cli import main
-from pmarchive.config import ArchiveConfig
-from pmarchive.credentials import mask, redact
-from pmarchive.diagnostics import Diagnostic, Severity
-from pmarchive.docpages import check_doc_pages
-from pmarchive.lints import lint_text
+from pmarchive.core.credentials import mask, redact
+from pmarchive.core.diagnostics import Diagnostic, Severity
+from pmarchive.ingest.archive import load_archive
+from pmarchive.ingest.config import ArchiveConfig
+from pmarchive.ingest.docpages import check_doc_pages
+from pmarchive.lints.rules import lint_text
 
 from .conftest import BASE_PM, front_matter, write
 
@@ -291,7 +291,10 @@ def test_ordinary_docs_pages_are_clean(tmp_path: Path, make_config: MAKE, page: 
 
 
 def test_docpages_does_not_import_mkdocs() -> None:
-    code = "import sys, pmarchive.docpages; print(sorted(m for m in sys.modules if 'mkdocs' in m))"
+    code = (
+        "import sys, pmarchive.ingest.docpages; "
+        "print(sorted(m for m in sys.modules if 'mkdocs' in m))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pmarchive.indexes import md_text, rel_link, slug
+from pmarchive.site.listing import md_text, rel_link, slug
 
 from .conftest import BASE_NM, BASE_PM, front_matter, write
 from .sites import build_site
@@ -196,7 +196,7 @@ def test_rel_link(src: str, target: str, expected: str) -> None:
 def test_long_listings_continue_on_numbered_pages(
     archive_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("pmarchive.indexes.PAGE_SIZE", 2)
+    monkeypatch.setattr("pmarchive.site.listing.PAGE_SIZE", 2)
     for day in range(1, 6):
         incident(archive_root, f"INC-2026-01-0{day}-001", cause_class="[retry-storm]")
     site = build_site(archive_root)  # strict: every pager link resolves

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import pytest
 
-from pmarchive.lints import (
+from pmarchive.lints.rules import (
     DEFAULT_CONFIG,
     RULES,
     LintConfig,
@@ -27,8 +27,8 @@ from pmarchive.lints import (
     secret_findings_in,
     shannon_entropy,
 )
-from pmarchive.records import ActionItem, NearMiss, PostMortem
-from pmarchive.taxonomy import SeverityLevel, Taxonomy, Team
+from pmarchive.model.records import ActionItem, NearMiss, PostMortem
+from pmarchive.model.taxonomy import SeverityLevel, Taxonomy, Team
 
 TODAY = dt.date(2026, 3, 2)
 TAXONOMY = Taxonomy(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pmarchive.synthetic import postmortem_text, write_archive
-from pmarchive.taxonomy import load_taxonomy
+from benchmarks.synthetic import postmortem_text, write_archive
+from pmarchive.ingest.taxonomy import load_taxonomy
 
 from .sites import build_site
 

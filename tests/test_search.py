@@ -10,12 +10,15 @@ import pytest
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
-from pmarchive import search as search_module
-from pmarchive.archive import Archive, load_archive
 from pmarchive.cli import main
-from pmarchive.config import ArchiveConfig
-from pmarchive.search import ArchiveIndex, QueryError, build_index
-from pmarchive.server import create_app
+from pmarchive.ingest.archive import Archive, load_archive
+from pmarchive.ingest.config import ArchiveConfig
+from pmarchive.search import index as search_module
+from pmarchive.search.index import build_index
+from pmarchive.search.query import QueryError
+from pmarchive.search.results import SearchResult
+from pmarchive.search.searcher import ArchiveIndex
+from pmarchive.search.server import create_app
 
 from .conftest import BASE_NM, BASE_PM, front_matter, write
 
@@ -71,7 +74,7 @@ def index(archive: Archive, tmp_path: Path) -> ArchiveIndex:
     return ArchiveIndex(tmp_path / "index", archive.taxonomy)
 
 
-def ids(result: search_module.SearchResult) -> list[str]:
+def ids(result: SearchResult) -> list[str]:
     return [hit.id for hit in result.results]
 
 

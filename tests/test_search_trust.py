@@ -20,21 +20,21 @@ from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC
 
-from pmarchive import search as search_module
-from pmarchive import server as server_module
-from pmarchive.archive import Archive, load_archive
 from pmarchive.cli import main
-from pmarchive.config import ArchiveConfig
-from pmarchive.search import (
+from pmarchive.ingest.archive import Archive, load_archive
+from pmarchive.ingest.config import ArchiveConfig
+from pmarchive.search import index as search_module
+from pmarchive.search import server as server_module
+from pmarchive.search.index import (
     LOCK_FILE,
     MANIFEST,
-    ArchiveIndex,
     IndexBusyError,
     IndexIntegrityError,
-    QueryError,
     build_index,
     current_dir,
 )
+from pmarchive.search.query import QueryError
+from pmarchive.search.searcher import ArchiveIndex
 
 from .conftest import BASE_PM, front_matter, write
 

@@ -13,11 +13,13 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from pmarchive import search as search_module
-from pmarchive.archive import Archive, load_archive
-from pmarchive.config import ArchiveConfig
-from pmarchive.search import ArchiveIndex, SearchResult, build_index, current_dir
-from pmarchive.server import CONTENT_SECURITY_POLICY, create_app
+from pmarchive.ingest.archive import Archive, load_archive
+from pmarchive.ingest.config import ArchiveConfig
+from pmarchive.search import index as search_module
+from pmarchive.search.index import build_index, current_dir
+from pmarchive.search.results import SearchResult
+from pmarchive.search.searcher import ArchiveIndex
+from pmarchive.search.server import CONTENT_SECURITY_POLICY, create_app
 
 from .conftest import BASE_PM, front_matter, write
 

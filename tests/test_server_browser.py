@@ -12,8 +12,8 @@ from mkdocs.commands.build import build
 from mkdocs.config import load_config
 from playwright.sync_api import Browser, Page, Response
 
-from pmarchive.project import plugin_options
-from pmarchive.server import create_app
+from pmarchive.ingest.options import plugin_options
+from pmarchive.search.server import create_app
 
 from .browser import chromium, serve_app, watch
 

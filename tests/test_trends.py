@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pmarchive.charts import PLOTLY_JS
+from pmarchive.site.charts import PLOTLY_JS
 
 from .conftest import BASE_NM, BASE_PM, front_matter, write
 from .sites import build_site

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pmarchive.archive import load_archive
-from pmarchive.config import ArchiveConfig
-from pmarchive.records import NearMiss, PostMortem
+from pmarchive.ingest.archive import load_archive
+from pmarchive.ingest.config import ArchiveConfig
+from pmarchive.model.records import NearMiss, PostMortem
 
 from .conftest import BASE_NM, BASE_PM, front_matter, write
 

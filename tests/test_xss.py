@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pmarchive.safety import plain_title, safe_url, sanitize_html
+from pmarchive.site.safety import plain_title, safe_url, sanitize_html
 
 from .hostile import (
     BODY_ATTACKS,

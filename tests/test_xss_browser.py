@@ -106,7 +106,7 @@ CSP_PAGES = [
 @pytest.fixture(scope="module")
 def hostile_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The hostile archive behind `pmarchive serve`'s app: its Content-Security-Policy on."""
-    from pmarchive.server import create_app
+    from pmarchive.search.server import create_app
 
     root = tmp_path_factory.mktemp("hostile-served")
     write_hostile_archive(root)

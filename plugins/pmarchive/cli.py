@@ -9,21 +9,17 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .archive import Archive, load_archive
-from .audience import AudienceError, for_audience, resolve_audience
-from .config import ArchiveConfig
-from .diagnostics import Severity
-from .docpages import check_doc_pages
-from .project import archive_config, docs_dir, plugin_options
-from .records import AnyRecord
-from .search import (
-    ArchiveIndex,
-    IndexBusyError,
-    IndexIntegrityError,
-    QueryError,
-    build_index,
-)
+from pmarchive import __version__
+from pmarchive.core.diagnostics import Severity
+from pmarchive.ingest.archive import Archive, load_archive
+from pmarchive.ingest.audience import AudienceError, for_audience, resolve_audience
+from pmarchive.ingest.config import ArchiveConfig
+from pmarchive.ingest.docpages import check_doc_pages
+from pmarchive.ingest.options import archive_config, docs_dir, plugin_options
+from pmarchive.model.records import AnyRecord
+from pmarchive.search.index import IndexBusyError, IndexIntegrityError, build_index
+from pmarchive.search.query import QueryError
+from pmarchive.search.searcher import ArchiveIndex
 
 DEFAULT_INDEX = ".pmarchive/search-index"
 
@@ -228,7 +224,7 @@ def serve(
     rebuild: bool,
 ) -> None:
     """Serve the built site and the search API (/api/search, /api/similar/<id>)."""
-    from .server import run
+    from pmarchive.search.server import run
 
     root = root.resolve()
     site = (site_dir or root / "site").resolve()
@@ -271,7 +267,7 @@ def new() -> None:
 
 def _taxonomy_and_folders(root: Path) -> tuple[Any, Path, Path, Any]:
     """The taxonomy, both record folders and the run's day (the archive's configured today)."""
-    from .taxonomy import load_taxonomy
+    from pmarchive.ingest.taxonomy import load_taxonomy
 
     config, _ = _config(root, None)
     taxonomy, problems = load_taxonomy(config.taxonomy_path, root)
@@ -319,7 +315,7 @@ def new_postmortem_command(
     teams: tuple[str, ...],
 ) -> None:
     """Write postmortems/<next id>.md with every section its SEV owes."""
-    from .scaffold import ScaffoldError, new_postmortem
+    from pmarchive.authoring.scaffold import ScaffoldError, new_postmortem
 
     taxonomy, folder, _, today = _taxonomy_and_folders(root.resolve())
     _refuse_future(day, today)
@@ -368,8 +364,8 @@ def new_nearmiss_command(
     day: Any,
 ) -> None:
     """Three questions, one valid near-miss record: asked when not given as options."""
-    from .scaffold import NearMissAnswers, ScaffoldError, new_nearmiss
-    from .suggest import closest
+    from pmarchive.authoring.scaffold import NearMissAnswers, ScaffoldError, new_nearmiss
+    from pmarchive.core.suggest import closest
 
     taxonomy, _, folder, today = _taxonomy_and_folders(root.resolve())
     _refuse_future(day, today)
@@ -425,15 +421,15 @@ def init(directory: Path, today: str | None, plugin_source: str | None) -> None:
 
     Example: pmarchive init my-archive --plugin-source git+https://git.example/you/pmarchive@v0.1.0
     """
-    from .clock import ClockError, run_today
-    from .scaffold import init_archive
+    from pmarchive.authoring.scaffold import init_archive
+    from pmarchive.core.clock import ClockError, run_today
 
     try:
         day = run_today(today)
     except ClockError as exc:
         raise click.UsageError(str(exc)) from None
     directory.mkdir(parents=True, exist_ok=True)
-    from .scaffold import installed_source
+    from pmarchive.authoring.scaffold import installed_source
 
     source = plugin_source or installed_source()
     for path in init_archive(directory, day, source):
@@ -472,7 +468,7 @@ def export(
     root: Path, audience: str | None, output_format: str, kind: str, output: Path | None
 ) -> None:
     """Export the validated dataset (only what the audience may see) as JSON, JSONL or CSV."""
-    from . import export as exporter
+    from pmarchive.site import export as exporter
 
     archive, _ = _visible(root.resolve(), None, audience)
     records: list[AnyRecord] = {

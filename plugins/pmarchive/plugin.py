@@ -17,30 +17,28 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 
-from .analyses import RiskWeights
-from .archive import Archive, load_archive
-from .audience import (
-    AudienceError,
-    for_audience,
-    resolve_audience,
-    withheld_links,
-    withheld_outputs,
-)
-from .charts import PLOTLY_ASSET, PLOTLY_JS
-from .config import ArchiveConfig
-from .diagnostics import Severity
-from .docpages import check_doc_pages
-from .export import combined_schema, json_schema, to_json
-from .indexes import INDEX_KINDS, Groups, class_neighbours, group_records, index_url
-from .indexpages import (
+from pmarchive.analysis.figures import RiskWeights
+from pmarchive.analysis.grouping import INDEX_KINDS, Groups, class_neighbours, group_records
+from pmarchive.core.diagnostics import Severity
+from pmarchive.ingest.archive import Archive, load_archive
+from pmarchive.ingest.audience import AudienceError, for_audience, resolve_audience
+from pmarchive.ingest.config import ArchiveConfig
+from pmarchive.ingest.docpages import check_doc_pages
+from pmarchive.ingest.options import archive_config
+from pmarchive.search.index import IndexBusyError, IndexIntegrityError, build_index
+from pmarchive.search.searcher import ArchiveIndex
+from pmarchive.site.charts import PLOTLY_ASSET, PLOTLY_JS
+from pmarchive.site.export import combined_schema, json_schema, to_json
+from pmarchive.site.index_pages import (
     IndexOptions,
     alias_redirects,
     all_index_pages,
     prior_incidents_section,
     recent_section,
 )
-from .project import archive_config
-from .render import (
+from pmarchive.site.leaks import withheld_links, withheld_outputs
+from pmarchive.site.listing import index_url
+from pmarchive.site.record_page import (
     ASSETS,
     SITE_WIDE,
     THEME_OVERRIDES,
@@ -48,9 +46,8 @@ from .render import (
     search_page,
     template_environment,
 )
-from .safety import plain_title, sanitize_html
-from .search import ArchiveIndex, IndexBusyError, IndexIntegrityError, build_index
-from .trendpages import TrendContext, trend_pages
+from pmarchive.site.safety import plain_title, sanitize_html
+from pmarchive.site.trend_pages import TrendContext, trend_pages
 
 log = get_plugin_logger(__name__)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .diagnostics import Reporter
-from .fields import FieldError, FieldSpec, check_scalar
-from .suggest import allowed_list, did_you_mean
-from .yamlsafe import Located
+from pmarchive.core.diagnostics import Reporter
+from pmarchive.core.suggest import allowed_list, did_you_mean
+from pmarchive.ingest.fields import FieldError, FieldSpec, check_scalar
+from pmarchive.ingest.yamlsafe import Located
 
 
 def check_entry(

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .yamlsafe import InvalidNumber, InvalidScalar, ScalarSource, describe
+from pmarchive.ingest.yamlsafe import InvalidNumber, InvalidScalar, ScalarSource, describe
 
 FieldType = Literal["str", "int", "number", "bool", "date", "datetime", "str_list", "items"]
 Kind = Literal["postmortem", "nearmiss"]

@@ -8,9 +8,9 @@ from typing import Any
 
 import yaml
 
-from .clock import run_today
-from .config import ArchiveConfig
-from .lints import RULES, LintConfig
+from pmarchive.core.clock import run_today
+from pmarchive.ingest.config import ArchiveConfig
+from pmarchive.lints.rules import RULES, LintConfig
 
 PLUGIN_NAME = "postmortems"
 
@@ -84,7 +84,7 @@ def lint_config(options: Mapping[str, Any]) -> LintConfig:
 
     Raises ValueError naming the closest valid option or rule.
     """
-    from .suggest import did_you_mean
+    from pmarchive.core.suggest import did_you_mean
 
     values = dict(options)
     disabled = set(values.pop("disable", []) or [])

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .clock import run_today
-from .lints import DEFAULT_CONFIG, LintConfig
+from pmarchive.core.clock import run_today
+from pmarchive.lints.rules import DEFAULT_CONFIG, LintConfig
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import analyses as an
-from . import charts
-from .archive import Archive
-from .indexes import index_src, md_text, rel_link
+from pmarchive.analysis import figures as an
+from pmarchive.site import charts as charts
+from pmarchive.ingest.archive import Archive
+from pmarchive.site.listing import index_src, md_text, rel_link
 
 TOP_CLASSES = 5
 AUDIT_ROWS = 400

@@ -10,16 +10,7 @@ from typing import Any
 import plotly
 import plotly.graph_objects as go
 
-from .analyses import (
-    ActionItemBalance,
-    ClassRecurrence,
-    DetectionQuarter,
-    IncidentPyramid,
-    NearMissRate,
-    RecurrenceByClass,
-    RiskRegister,
-    Timings,
-)
+from pmarchive.analysis.figures import ActionItemBalance, ClassRecurrence, DetectionQuarter, IncidentPyramid, NearMissRate, RecurrenceByClass, RiskRegister, Timings
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 PLOTLY_ASSET = "assets/pmarchive/plotly.min.js"

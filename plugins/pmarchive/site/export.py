@@ -10,9 +10,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from .fields import ACTION_ITEM_FIELDS, FieldSpec, Kind, fields_for
-from .records import AnyRecord, PostMortem
-from .taxonomy import Taxonomy
+from pmarchive.ingest.fields import ACTION_ITEM_FIELDS, FieldSpec, Kind, fields_for
+from pmarchive.model.records import AnyRecord, PostMortem
+from pmarchive.model.taxonomy import Taxonomy
 
 LEAVE_OUT = {"body", "body_line", "lines", "extra"}
 

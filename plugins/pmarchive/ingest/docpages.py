@@ -15,11 +15,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .config import ArchiveConfig
-from .credentials import find_secrets, line_and_column
-from .diagnostics import Diagnostic, Reporter
-from .source import SourceProblem, check_file, markdown_files, read_text
-from .yamlsafe import YamlProblem, check_shape
+from pmarchive.core.credentials import find_secrets, line_and_column
+from pmarchive.core.diagnostics import Diagnostic, Reporter
+from pmarchive.ingest.config import ArchiveConfig
+from pmarchive.ingest.source import SourceProblem, check_file, markdown_files, read_text
+from pmarchive.ingest.yamlsafe import YamlProblem, check_shape
 
 # MkDocs' own pattern (mkdocs.utils.meta.YAML_RE), so the text checked is the text it parses.
 _MKDOCS_META = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.UNICODE | re.DOTALL)

@@ -21,8 +21,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .search import ArchiveIndex, IndexIntegrityError, QueryError, check_query, current_dir
-from .taxonomy import Taxonomy
+from pmarchive.model.taxonomy import Taxonomy
+from pmarchive.search.index import IndexIntegrityError, current_dir
+from pmarchive.search.query import QueryError, check_query
+from pmarchive.search.searcher import ArchiveIndex
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [

@@ -7,24 +7,12 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .archive import Archive
-from .indexes import (
-    INDEX_KINDS,
-    Groups,
-    counts_line,
-    group_records,
-    index_src,
-    index_url,
-    listing,
-    md_text,
-    pager,
-    paginate,
-    record_table,
-    rel_link,
-)
-from .records import AnyRecord, PostMortem
-from .safety import safe_url
-from .trendpages import TrendContext, alert_section, class_section
+from pmarchive.ingest.archive import Archive
+from pmarchive.analysis.grouping import INDEX_KINDS, Groups, group_records
+from pmarchive.site.listing import counts_line, index_src, index_url, listing, md_text, pager, paginate, record_table, rel_link
+from pmarchive.model.records import AnyRecord, PostMortem
+from pmarchive.site.safety import safe_url
+from pmarchive.site.trend_pages import TrendContext, alert_section, class_section
 
 SAME_CLASS_LIMIT = 20
 

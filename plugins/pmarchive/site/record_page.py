@@ -10,9 +10,9 @@ from typing import Any
 import jinja2
 import yaml
 
-from .records import AnyRecord, PostMortem
-from .safety import plain_title
-from .taxonomy import Taxonomy
+from pmarchive.model.records import AnyRecord, PostMortem
+from pmarchive.site.safety import plain_title
+from pmarchive.model.taxonomy import Taxonomy
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 PACKAGE_ASSETS = Path(__file__).parent / "assets"

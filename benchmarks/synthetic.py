@@ -11,7 +11,7 @@ import random
 import shutil
 from pathlib import Path
 
-from .taxonomy import Taxonomy
+from pmarchive.model.taxonomy import Taxonomy
 
 WORDS = [
     "cache",
@@ -175,7 +175,7 @@ nav: [index.md]
 def write_archive(root: Path, count: int, taxonomy_source: Path, *, site: bool = False) -> Taxonomy:
     """A synthetic archive under ``root``: a copy of ``taxonomy_source``, ``count`` post-mortems,
     an empty near-miss folder and, with ``site``, a mkdocs.yml and a home page."""
-    from .taxonomy import load_taxonomy
+    from pmarchive.ingest.taxonomy import load_taxonomy
 
     shutil.copytree(taxonomy_source, root / "taxonomy")
     (root / "nearmisses").mkdir(parents=True, exist_ok=True)

@@ -52,22 +52,13 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from types import MappingProxyType
 
-from .analyses import add_business_days as business_days_after
-from .credentials import (
-    DEFAULT_PLACEHOLDERS,
-    SecretRules,
-    find_secrets,
-    redact,
-)
-from .credentials import (
-    mask as mask,
-)
-from .credentials import (
-    shannon_entropy as shannon_entropy,
-)
-from .records import AnyRecord, PostMortem
-from .suggest import closest
-from .taxonomy import ANALYSIS_LEVELS, Taxonomy
+from pmarchive.core.calendar import add_business_days as business_days_after
+from pmarchive.core.credentials import DEFAULT_PLACEHOLDERS, SecretRules, find_secrets, redact
+from pmarchive.core.credentials import mask as mask
+from pmarchive.core.credentials import shannon_entropy as shannon_entropy
+from pmarchive.core.suggest import closest
+from pmarchive.model.records import AnyRecord, PostMortem
+from pmarchive.model.taxonomy import ANALYSIS_LEVELS, Taxonomy
 
 ERROR = "error"
 WARNING = "warning"

@@ -8,20 +8,20 @@ import re
 import unicodedata
 from typing import Any
 
-from .checks import check_entry, check_value
-from .config import ArchiveConfig
-from .diagnostics import Reporter
-from .fields import (
+from pmarchive.core.diagnostics import Reporter
+from pmarchive.core.suggest import allowed_list, closest, did_you_mean
+from pmarchive.ingest.checks import check_entry, check_value
+from pmarchive.ingest.config import ArchiveConfig
+from pmarchive.ingest.fields import (
     ACTION_ITEM_FIELDS_BY_NAME,
     KIND_LABEL,
     FieldSpec,
     Kind,
     fields_for,
 )
-from .records import ActionItem, AnyRecord, NearMiss, PostMortem, derived_durations
-from .suggest import allowed_list, closest, did_you_mean
-from .taxonomy import Taxonomy
-from .yamlsafe import InvalidNumber, InvalidScalar, Located
+from pmarchive.ingest.yamlsafe import InvalidNumber, InvalidScalar, Located
+from pmarchive.model.records import ActionItem, AnyRecord, NearMiss, PostMortem, derived_durations
+from pmarchive.model.taxonomy import Taxonomy
 
 VOCABULARY_LABEL = {
     "classes": "cause class",

@@ -6,12 +6,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import ArchiveConfig
-from .diagnostics import Diagnostic, Reporter, Severity
-from .fields import Kind
-from .lints import LintFinding, lint_record, secret_findings_in
-from .records import AnyRecord, NearMiss, PostMortem
-from .source import (
+from pmarchive.core.diagnostics import Diagnostic, Reporter, Severity
+from pmarchive.core.suggest import did_you_mean
+from pmarchive.ingest.config import ArchiveConfig
+from pmarchive.ingest.fields import Kind
+from pmarchive.ingest.source import (
     SourceProblem,
     SplitDocument,
     check_file,
@@ -19,10 +18,12 @@ from .source import (
     read_text,
     split_frontmatter,
 )
-from .suggest import did_you_mean
-from .taxonomy import Taxonomy, load_taxonomy
-from .validate import validate_record
-from .yamlsafe import YamlProblem, load_located
+from pmarchive.ingest.taxonomy import load_taxonomy
+from pmarchive.ingest.validate import validate_record
+from pmarchive.ingest.yamlsafe import YamlProblem, load_located
+from pmarchive.lints.rules import LintFinding, lint_record, secret_findings_in
+from pmarchive.model.records import AnyRecord, NearMiss, PostMortem
+from pmarchive.model.taxonomy import Taxonomy
 
 
 @dataclass

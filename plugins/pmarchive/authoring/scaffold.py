@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from . import __version__
-from .taxonomy import Taxonomy
+from pmarchive import __version__
+from pmarchive.model.taxonomy import Taxonomy
 
 SKELETON = Path(__file__).parent / "skeleton"
 
@@ -74,7 +74,7 @@ def _write_new(path: Path, text: str) -> Path:
 
 
 def _check_classes(classes: list[str], taxonomy: Taxonomy) -> list[str]:
-    from .suggest import did_you_mean
+    from pmarchive.core.suggest import did_you_mean
 
     resolved = []
     for name in classes:
@@ -205,7 +205,7 @@ def requirements_text(source: str | None) -> str:
 
 def init_archive(target: Path, today: dt.date, plugin_source: str | None = None) -> list[Path]:
     """A new, valid, buildable archive in ``target``; existing files are left untouched."""
-    from .taxonomy import load_taxonomy
+    from pmarchive.ingest.taxonomy import load_taxonomy
 
     written: list[Path] = []
     skipped: list[Path] = []

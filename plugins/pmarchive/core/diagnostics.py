@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from .credentials import redact
+from pmarchive.core.credentials import redact
 
 
 class Severity(str, Enum):

@@ -1,0 +1,1 @@
+"""Pure aggregations of validated records: grouping and the program-level figures."""

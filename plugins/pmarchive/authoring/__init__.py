@@ -1,0 +1,1 @@
+"""Templates for new records and new archives."""

@@ -1,0 +1,2 @@
+"""Shared by every stage: the run's day, calendar arithmetic, located diagnostics,
+did-you-mean suggestions and credential detection."""

@@ -1,0 +1,1 @@
+"""Authoring lints over typed records: blameless wording, credentials, structure."""

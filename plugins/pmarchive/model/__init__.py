@@ -1,0 +1,1 @@
+"""The typed data: records and taxonomy entries."""

@@ -1,0 +1,340 @@
+"""The Whoosh index of the archive's records: schema, documents, incremental builds in
+generations swapped in atomically, one build at a time, and a manifest of hashes checked
+before any index file is opened."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from whoosh import index
+from whoosh.analysis import StemmingAnalyzer
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.index import FileIndex
+
+from pmarchive.model.records import AnyRecord, PostMortem
+
+SCHEMA_VERSION = 2
+VERSION_FILE = "pmarchive-schema-version"
+CURRENT = "current"
+MANIFEST = "pmarchive-manifest.json"
+LOCK_FILE = "build.lock"
+LOCK_WAIT_SECONDS = 300.0
+log = logging.getLogger(__name__)
+
+
+def schema() -> Schema:
+    return Schema(
+        id=ID(stored=True, unique=True),
+        kind=ID(stored=True),
+        title=TEXT(stored=True, analyzer=StemmingAnalyzer(), field_boost=3.0),
+        summary=TEXT(stored=True, analyzer=StemmingAnalyzer(), field_boost=1.5),
+        # character positions make highlighting a lookup instead of a re-analysis of the body
+        body=TEXT(stored=True, analyzer=StemmingAnalyzer(), chars=True),
+        classes=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
+        factors=KEYWORD(stored=True, commas=True, lowercase=True),
+        teams=KEYWORD(stored=True, commas=True, lowercase=True),
+        services=KEYWORD(stored=True, commas=True, lowercase=True),
+        alerts=KEYWORD(stored=True, commas=True, lowercase=True),
+        sev=NUMERIC(stored=True),
+        date=DATETIME(stored=True, sortable=True),
+        year=NUMERIC(stored=True),
+        status=ID(stored=True),
+        url=STORED,
+        content_hash=ID(stored=True),
+    )
+
+
+def record_kind(record: AnyRecord) -> str:
+    return "post-mortem" if isinstance(record, PostMortem) else record.kind
+
+
+def content_hash(record: AnyRecord) -> str:
+    """Changes whenever anything indexed about the record changes."""
+    payload = json.dumps(_document(record, ""), sort_keys=True, default=str)
+    return hashlib.sha256(f"{SCHEMA_VERSION}:{payload}".encode()).hexdigest()
+
+
+def _document(record: AnyRecord, digest: str) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "kind": record_kind(record),
+        "title": record.title,
+        "summary": record.summary,
+        "body": record.body,
+        "classes": ",".join(record.cause_class),
+        "factors": ",".join(record.contributing_factors),
+        "teams": ",".join(record.teams),
+        "services": ",".join(record.services),
+        "alerts": ",".join(record.alerts),
+        "sev": record.sev if isinstance(record, PostMortem) else None,
+        "date": dt.datetime.combine(record.date, dt.time()),
+        "year": record.date.year,
+        "status": record.status if isinstance(record, PostMortem) else "",
+        "url": record.url,
+        "content_hash": digest,
+    }
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    added: int
+    updated: int
+    removed: int
+    unchanged: int
+    generation: str
+    rebuilt: str = ""
+    """Why the previous generation was not reused (it failed its manifest check), or ""."""
+
+
+class IndexBusyError(RuntimeError):
+    """Another build held the index's lock for longer than this one would wait."""
+
+
+class IndexIntegrityError(RuntimeError):
+    """The index's files are not the ones its build wrote (corrupted, or written by someone
+    else); it is never opened, since Whoosh unpickles parts of its files."""
+
+
+def current_dir(base: Path) -> Path | None:
+    link = base / CURRENT
+    if not link.exists():
+        return None
+    return (base / os.readlink(link)).resolve() if link.is_symlink() else link
+
+
+def _manifested(name: str) -> bool:
+    """Whoosh's files and the schema version are hashed; the JSON caches written beside them
+    later are parsed as plain JSON (never unpickled), so they may change without a rebuild."""
+    return not name.endswith((".json", ".tmp"))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_manifest(directory: Path) -> None:
+    """Record the sha256 of every file the build wrote into the generation ``directory``."""
+    files = {
+        entry.name: _sha256(entry)
+        for entry in sorted(directory.iterdir())
+        if _manifested(entry.name) and entry.is_file()
+    }
+    _write_json(directory / MANIFEST, {"version": SCHEMA_VERSION, "files": files})
+
+
+def manifest_problem(directory: Path) -> str:
+    """What is wrong with the generation ``directory`` against its manifest, or "" if its
+    files are exactly the ones the build wrote."""
+    try:
+        recorded = json.loads((directory / MANIFEST).read_text())
+    except FileNotFoundError:
+        return "has no manifest of its files"
+    except (OSError, ValueError):
+        return "has an unreadable manifest"
+    files = recorded.get("files") if isinstance(recorded, dict) else None
+    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+        return "has an unreadable manifest"
+    try:
+        entries = [entry for entry in directory.iterdir() if _manifested(entry.name)]
+    except OSError:
+        return "cannot be listed"
+    for entry in entries:
+        if entry.is_symlink() or not entry.is_file():
+            return f"holds '{entry.name}', which is not a regular file"
+    present = {entry.name for entry in entries}
+    if present != files.keys():
+        odd = sorted(present ^ files.keys())[:3]
+        return f"does not hold the files its manifest lists ({', '.join(odd)})"
+    for name, expected in sorted(files.items()):
+        try:
+            actual = _sha256(directory / name)
+        except OSError:
+            return f"cannot read '{name}'"
+        if actual != expected:
+            return f"has a file that does not match its manifest ('{name}')"
+    return ""
+
+
+def open_verified(directory: Path) -> FileIndex:
+    """Open a generation only if its files match its manifest (IndexIntegrityError if not)."""
+    problem = manifest_problem(directory)
+    if problem:
+        raise IndexIntegrityError(f"the search index {directory} {problem}")
+    try:
+        return index.open_dir(str(directory))
+    except Exception as exc:  # whoosh raises assorted errors on an unreadable index
+        raise IndexIntegrityError(f"the search index {directory} cannot be read ({exc})") from exc
+
+
+@contextlib.contextmanager
+def build_lock(base: Path, wait: float | None = None) -> Iterator[None]:
+    """Hold the lock file beside the index: one build at a time per index folder.
+
+    Waits up to ``wait`` seconds (default LOCK_WAIT_SECONDS) for another build to finish, then
+    raises IndexBusyError.
+    """
+    wait = LOCK_WAIT_SECONDS if wait is None else wait
+    path = base / LOCK_FILE
+    with path.open("a+b") as handle:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexBusyError(
+                        f"another build is updating the search index under {base} "
+                        f"(it holds {path}); gave up after waiting {wait:g} s"
+                    ) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def build_index(
+    records: Sequence[AnyRecord], base: Path, *, wait: float | None = None
+) -> IndexStats:
+    """Bring the index under ``base`` up to date with ``records``.
+
+    The new generation is written beside the current one (a copy of its segment files), then
+    the ``current`` link is swapped with an atomic rename: a build that fails or is killed
+    leaves the previous generation answering. Unchanged records (same content hash) are not
+    re-indexed. Builds of one index take turns (``build_lock``). A previous generation whose
+    files do not match its manifest is never opened: the index is rebuilt from ``records``.
+    """
+    base.mkdir(parents=True, exist_ok=True)
+    with build_lock(base, wait):
+        return _build_locked(records, base)
+
+
+def _build_locked(records: Sequence[AnyRecord], base: Path) -> IndexStats:
+    old = current_dir(base)
+    number = (
+        max((int(p.name[4:]) for p in base.glob("gen-*") if p.name[4:].isdigit()), default=0) + 1
+    )
+    new = base / f"gen-{number}"
+    if new.exists():
+        shutil.rmtree(new)
+    wanted = {record.id: (record, content_hash(record)) for record in records}
+    existing: dict[str, str] | None = None
+    rebuilt = ""
+    if old is not None and _version(old) == SCHEMA_VERSION:
+        try:
+            existing = _indexed_hashes(old)
+        except IndexIntegrityError as exc:
+            rebuilt = f"{exc}; rebuilt it from the records"
+            log.info("%s", rebuilt)  # callers show IndexStats.rebuilt in their own voice
+    if old is not None and existing is not None:
+        if existing == {record_id: digest for record_id, (_, digest) in wanted.items()}:
+            return IndexStats(0, 0, 0, len(wanted), old.name)
+        shutil.copytree(old, new)
+        idx = index.open_dir(str(new))
+    else:
+        existing = {}
+        new.mkdir()
+        (new / VERSION_FILE).write_text(str(SCHEMA_VERSION))
+        idx = index.create_in(str(new), schema())
+    added = updated = removed = unchanged = 0
+    writer = idx.writer()
+    try:
+        for record_id in existing.keys() - wanted.keys():
+            writer.delete_by_term("id", record_id)
+            removed += 1
+        for record_id, (record, digest) in wanted.items():
+            if existing.get(record_id) == digest:
+                unchanged += 1
+                continue
+            if record_id in existing:
+                updated += 1
+            else:
+                added += 1
+            document = {k: v for k, v in _document(record, digest).items() if v is not None}
+            writer.update_document(**document)
+        writer.commit(optimize=added + updated + removed > 0 and len(wanted) < 50_000)
+    except BaseException:
+        writer.cancel()
+        shutil.rmtree(new, ignore_errors=True)
+        raise
+    try:
+        write_manifest(new)
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        raise
+    _swap_current(base, new.name)
+    for stale in base.glob("gen-*"):
+        if stale.name != new.name and (old is None or stale.resolve() != old):
+            shutil.rmtree(stale, ignore_errors=True)
+    if old is not None and old.name != new.name:
+        shutil.rmtree(old, ignore_errors=True)
+    return IndexStats(added, updated, removed, unchanged, new.name, rebuilt)
+
+
+def _indexed_hashes(directory: Path) -> dict[str, str]:
+    """Content hash per record id in a verified generation (IndexIntegrityError otherwise)."""
+    existing: dict[str, str] = {}
+    try:
+        with open_verified(directory).searcher() as searcher:
+            for fields in searcher.all_stored_fields():
+                existing[fields["id"]] = fields.get("content_hash", "")
+    except IndexIntegrityError:
+        raise
+    except Exception as exc:  # verified files that whoosh still cannot read: start afresh
+        raise IndexIntegrityError(f"the search index {directory} cannot be read ({exc})") from exc
+    return existing
+
+
+def _version(directory: Path) -> int:
+    try:
+        return int((directory / VERSION_FILE).read_text())
+    except (OSError, ValueError):
+        return 0
+
+
+def _swap_current(base: Path, target: str) -> None:
+    temporary = base / f".{CURRENT}-{os.getpid()}"
+    if temporary.is_symlink() or temporary.exists():
+        temporary.unlink()
+    temporary.symlink_to(target)
+    os.replace(temporary, base / CURRENT)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    """A cached JSON object, or {} when it is missing, unreadable or not an object."""
+    try:
+        loaded = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _is_table(value: Any) -> bool:
+    """A cache table as written: record key -> list of strings (anything else is ignored)."""
+    return isinstance(value, dict) and all(
+        isinstance(items, list) and all(isinstance(item, str) for item in items)
+        for items in value.values()
+    )
+
+
+def _write_json(path: Path, payload: Any) -> None:
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(payload))
+    os.replace(temporary, path)
