@@ -1,0 +1,1 @@
+"""Pages, charts, templates, assets and data files generated from the archive."""
