@@ -14,6 +14,8 @@ from pathlib import Path
 import yaml
 
 from pmarchive import __version__
+from pmarchive.model.frontmatter import fields_for
+from pmarchive.model.schema import CAUGHT_BY, DETECTION_SOURCES, Kind
 from pmarchive.model.taxonomy import Taxonomy
 
 SKELETON = Path(__file__).parent / "skeleton"
@@ -59,7 +61,17 @@ def next_id(folder: Path, prefix: str, day: dt.date) -> str:
     return f"{stem}{max(taken, default=0) + 1:03d}"
 
 
-def _front_matter(fields: dict[str, object]) -> str:
+def _front_matter(kind: Kind, fields: dict[str, object]) -> str:
+    """The template's front-matter; every field it writes is declared for ``kind`` and every
+    required one is written (a field declared required later fails here, not in the file)."""
+    declared = fields_for(kind)
+    unknown = [name for name in fields if name not in declared]
+    missing = [name for name, spec in declared.items() if spec.required and name not in fields]
+    if unknown or missing:
+        raise ValueError(
+            f"the {kind} template does not match its declared fields "
+            f"(undeclared: {unknown}, required but not written: {missing})"
+        )
     return yaml.safe_dump(fields, sort_keys=False, allow_unicode=True, width=100)
 
 
@@ -101,6 +113,10 @@ def new_postmortem(
     teams: Sequence[str] = (),
 ) -> Path:
     """Write a draft post-mortem with every section its SEV level's analysis owes."""
+    if detection not in DETECTION_SOURCES:
+        raise ScaffoldError(
+            f"detection must be one of {', '.join(DETECTION_SOURCES)}, not '{detection}'"
+        )
     if sev not in taxonomy.severity:
         levels = ", ".join(str(level) for level in sorted(taxonomy.severity))
         raise ScaffoldError(f"SEV {sev} is not on the severity ladder ({levels})")
@@ -123,7 +139,9 @@ def new_postmortem(
         f"<!-- {level.label} ({level.name}) owes a {level.analysis} analysis within "
         f"{level.due_business_days} business days. -->\n\n"
     )
-    return _write_new(folder / f"{record_id}.md", f"---\n{_front_matter(fields)}---\n\n{due}{body}")
+    return _write_new(
+        folder / f"{record_id}.md", f"---\n{_front_matter('postmortem', fields)}---\n\n{due}{body}"
+    )
 
 
 @dataclass(frozen=True)
@@ -142,8 +160,11 @@ class NearMissAnswers:
 def new_nearmiss(
     folder: Path, taxonomy: Taxonomy, answers: NearMissAnswers, day: dt.date, reporter: str = ""
 ) -> Path:
-    if answers.caught_by not in ("luck", "defense", "person"):
-        raise ScaffoldError(f"caught_by must be luck, defense or person, not '{answers.caught_by}'")
+    if answers.caught_by not in CAUGHT_BY:
+        raise ScaffoldError(
+            f"caught_by must be {', '.join(CAUGHT_BY[:-1])} or {CAUGHT_BY[-1]}, "
+            f"not '{answers.caught_by}'"
+        )
     record_id = next_id(folder, "NM", day)
     fields: dict[str, object] = {
         "id": record_id,
@@ -159,7 +180,9 @@ def new_nearmiss(
         f"## What happened\n\n{answers.what.strip()}\n\n## What caught it\n\n"
         f"{answers.how_caught.strip() or answers.caught_by}\n"
     )
-    return _write_new(folder / f"{record_id}.md", f"---\n{_front_matter(fields)}---\n\n{body}")
+    return _write_new(
+        folder / f"{record_id}.md", f"---\n{_front_matter('nearmiss', fields)}---\n\n{body}"
+    )
 
 
 def installed_source() -> str | None:

@@ -1,145 +1,16 @@
-"""The front-matter fields of each record kind, and type checks that explain YAML's surprises."""
+"""Type checks of front-matter values that explain YAML's surprises (the fields themselves
+are declared once, on the record classes: see model/records.py and model/frontmatter.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from pmarchive.ingest.yamlsafe import InvalidNumber, InvalidScalar, ScalarSource, describe
+from pmarchive.model.schema import FieldType, Kind
 
-FieldType = Literal["str", "int", "number", "bool", "date", "datetime", "str_list", "items"]
-Kind = Literal["postmortem", "nearmiss"]
-Vocabulary = Literal["classes", "factors", "teams", "services", "alerts"]
-
-BOTH: tuple[Kind, ...] = ("postmortem", "nearmiss")
-PM: tuple[Kind, ...] = ("postmortem",)
-NM: tuple[Kind, ...] = ("nearmiss",)
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One front-matter field: its type, where it applies and what values it accepts."""
-
-    name: str
-    type: FieldType
-    kinds: tuple[Kind, ...]
-    required: tuple[Kind, ...] = ()
-    choices: tuple[str, ...] = ()
-    vocabulary: Vocabulary | None = None
-    minimum: float | None = None
-    maximum: float | None = None
-    help: str = ""
-
-
-FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("id", "str", BOTH, BOTH, help="Unique id; equals the file name without .md"),
-    FieldSpec("title", "str", BOTH, BOTH, help="One-line title"),
-    FieldSpec("date", "date", BOTH, BOTH, help="Day it happened (YYYY-MM-DD)"),
-    FieldSpec("summary", "str", BOTH, help="One or two sentences for listings and search"),
-    FieldSpec(
-        "cause_class",
-        "str_list",
-        BOTH,
-        BOTH,
-        vocabulary="classes",
-        help="Cause classes from taxonomy/classes.yml; at least one",
-    ),
-    FieldSpec(
-        "contributing_factors",
-        "str_list",
-        BOTH,
-        vocabulary="factors",
-        help="Contributing factors from taxonomy/factors.yml",
-    ),
-    FieldSpec("teams", "str_list", BOTH, vocabulary="teams", help="Teams from taxonomy/teams.yml"),
-    FieldSpec(
-        "services",
-        "str_list",
-        BOTH,
-        vocabulary="services",
-        help="Services from taxonomy/services.yml",
-    ),
-    FieldSpec(
-        "alerts",
-        "str_list",
-        BOTH,
-        vocabulary="alerts",
-        help="Alerts that fired, from taxonomy/alerts.yml",
-    ),
-    FieldSpec("related", "str_list", BOTH, help="Ids of related records"),
-    FieldSpec(
-        "visibility",
-        "str",
-        BOTH,
-        choices=("public", "internal", "restricted"),
-        help="Who may read it; internal when absent",
-    ),
-    FieldSpec(
-        "lint_ignore",
-        "items",
-        BOTH,
-        help="Lints silenced in this file: {rule: reason}; the reason is required",
-    ),
-    # post-mortems only
-    FieldSpec("status", "str", PM, PM, choices=("draft", "review", "final")),
-    FieldSpec("sev", "int", PM, PM, help="A level of taxonomy/severity.yml"),
-    FieldSpec(
-        "priority",
-        "str",
-        PM,
-        choices=("P0", "P1", "P2", "P3", "P4"),
-        help="Fix urgency, separate from severity",
-    ),
-    FieldSpec("started_at", "datetime", PM),
-    FieldSpec("detected_at", "datetime", PM),
-    FieldSpec("mitigated_at", "datetime", PM),
-    FieldSpec("resolved_at", "datetime", PM),
-    FieldSpec("duration_min", "number", PM, minimum=0, help="Minutes from start to mitigation"),
-    FieldSpec("mttd_seconds", "int", PM, minimum=0, help="Seconds from start to detection"),
-    FieldSpec("mttr_seconds", "int", PM, minimum=0, help="Seconds from start to resolution"),
-    FieldSpec("detection", "str", PM, PM, choices=("alert", "human", "customer")),
-    FieldSpec("customer_impact_pct", "number", PM, minimum=0, maximum=100),
-    FieldSpec("revenue_impact_usd", "number", PM, minimum=0),
-    FieldSpec("data_loss", "bool", PM),
-    FieldSpec("security", "bool", PM),
-    FieldSpec("action_items", "items", PM),
-    FieldSpec("action_items_open", "int", PM, minimum=0),
-    FieldSpec("action_items_done", "int", PM, minimum=0),
-    FieldSpec("authors", "str_list", PM),
-    # near-misses and weak signals only
-    FieldSpec("kind", "str", NM, NM, choices=("near-miss", "weak-signal")),
-    FieldSpec(
-        "caught_by",
-        "str",
-        NM,
-        NM,
-        choices=("luck", "defense", "person"),
-        help="What stopped it; luck means it deserves a review",
-    ),
-    FieldSpec("where_blind", "str", NM, help="Where our defences could not see it coming"),
-    FieldSpec("suggested_defense", "str", NM),
-    FieldSpec("reporter", "str", NM),
-)
-
-FIELDS_BY_NAME = {spec.name: spec for spec in FIELDS}
-
-ACTION_ITEM_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("id", "str", PM, PM),
-    FieldSpec("title", "str", PM, PM),
-    FieldSpec("owner", "str", PM),
-    FieldSpec("due", "date", PM),
-    FieldSpec("status", "str", PM, PM, choices=("open", "done")),
-    FieldSpec("kind", "str", PM, PM, choices=("prevent", "detect", "recover", "investigate")),
-)
-ACTION_ITEM_FIELDS_BY_NAME = {spec.name: spec for spec in ACTION_ITEM_FIELDS}
-
-KIND_LABEL: dict[Kind, str] = {"postmortem": "post-mortem", "nearmiss": "near-miss"}
-
-
-def fields_for(kind: Kind) -> dict[str, FieldSpec]:
-    return {spec.name: spec for spec in FIELDS if kind in spec.kinds}
+__all__ = ["FieldError", "FieldType", "Kind", "check_scalar", "describe_input"]
 
 
 class FieldError(Exception):

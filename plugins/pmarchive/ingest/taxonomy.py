@@ -10,9 +10,9 @@ from pmarchive.core.credentials import DEFAULT_RULES, SecretRules, find_secrets,
 from pmarchive.core.diagnostics import Diagnostic, Reporter
 from pmarchive.core.suggest import did_you_mean
 from pmarchive.ingest.checks import check_entry
-from pmarchive.ingest.fields import BOTH, FieldSpec
 from pmarchive.ingest.source import SourceProblem, check_file, read_text
 from pmarchive.ingest.yamlsafe import Located, YamlProblem, load_located
+from pmarchive.model.schema import BOTH, FieldSpec
 from pmarchive.model.taxonomy import (
     ALERT_NAME,
     ANALYSIS_LEVELS,

@@ -12,24 +12,12 @@ from pmarchive.core.diagnostics import Reporter
 from pmarchive.core.suggest import allowed_list, closest, did_you_mean
 from pmarchive.ingest.checks import check_entry, check_value
 from pmarchive.ingest.config import ArchiveConfig
-from pmarchive.ingest.fields import (
-    ACTION_ITEM_FIELDS_BY_NAME,
-    KIND_LABEL,
-    FieldSpec,
-    Kind,
-    fields_for,
-)
 from pmarchive.ingest.yamlsafe import InvalidNumber, InvalidScalar, Located
-from pmarchive.model.records import ActionItem, AnyRecord, NearMiss, PostMortem, derived_durations
+from pmarchive.model.frontmatter import fields_for, list_fields
+from pmarchive.model.records import AnyRecord, NearMiss, PostMortem, derived_durations
+from pmarchive.model.schema import KIND_LABEL, VOCABULARY_LABEL, FieldSpec, Kind
 from pmarchive.model.taxonomy import Taxonomy
 
-VOCABULARY_LABEL = {
-    "classes": "cause class",
-    "factors": "contributing factor",
-    "teams": "team",
-    "services": "service",
-    "alerts": "alert",
-}
 TIMESTAMPS = ("started_at", "detected_at", "mitigated_at", "resolved_at")
 
 
@@ -93,12 +81,15 @@ def validate_record(
         if kind in spec.required and name not in meta:
             report.error(fence_line, name, f"required field '{name}' is missing{_hint(spec)}")
 
-    if "cause_class" in values and not values["cause_class"]:
-        report.error(
-            doc.line_of(("cause_class",)),
-            "cause_class",
-            "needs at least one cause class from taxonomy/classes.yml",
-        )
+    for name, spec in specs.items():
+        if spec.min_items and name in values and len(values[name]) < spec.min_items:
+            count = "one" if spec.min_items == 1 else str(spec.min_items)
+            what = (
+                f"{VOCABULARY_LABEL[spec.vocabulary]} from taxonomy/{spec.vocabulary}.yml"
+                if spec.vocabulary
+                else "entry"
+            )
+            report.error(doc.line_of((name,)), name, f"needs at least {count} {what}")
     for name, spec in specs.items():
         if spec.vocabulary and name in values:
             values[name] = _resolve_vocabulary(spec, values[name], doc, taxonomy, report)
@@ -108,11 +99,14 @@ def validate_record(
     if kind == "postmortem":
         _check_severity(values, doc, taxonomy, report)
         _check_durations(values, doc, report)
-        if "action_items" in meta:
-            values["action_items"] = _action_items(meta["action_items"], doc, config, report)
+    for name, spec in specs.items():
+        if name in meta and spec.type == "items":
+            values[name] = _entries(spec, meta[name], doc, report)
+    if kind == "postmortem":
         _check_item_counts(values, doc, report)
-    if "lint_ignore" in meta:
-        values["lint_ignore"] = _lint_ignore(meta["lint_ignore"], doc, report)
+    for name, spec in specs.items():
+        if name in meta and spec.type == "text_map":
+            values[name] = _text_map(spec, meta[name], doc, report)
 
     if report.has_errors:
         return None
@@ -124,15 +118,7 @@ def validate_record(
         "lines": {str(key): doc.line_of((key,)) for key in meta},
         "visibility": values.pop("visibility", config.default_visibility),
     }
-    for name in (
-        "cause_class",
-        "contributing_factors",
-        "teams",
-        "services",
-        "alerts",
-        "related",
-        "authors",
-    ):
+    for name in list_fields(kind):
         if name in values:
             values[name] = tuple(values[name])
     if kind == "postmortem":
@@ -343,37 +329,40 @@ def _check_durations(values: dict[str, Any], doc: Located, report: Reporter) -> 
             )
 
 
-def _action_items(
-    raw: Any, doc: Located, config: ArchiveConfig, report: Reporter
-) -> tuple[ActionItem, ...]:
+def _entries(spec: FieldSpec, raw: Any, doc: Located, report: Reporter) -> tuple[Any, ...]:
+    """A list of mappings (action items), each checked against the entry's declared fields;
+    ids must be unique within the list."""
     if raw is None:
         return ()
+    what = spec.name.replace("_", " ")
     if not isinstance(raw, list):
+        names = ", ".join(entry.name for entry in spec.entries)
         report.error(
-            doc.line_of(("action_items",)),
-            "action_items",
-            "expected a list of action items ({id, title, owner, due, status, kind})",
+            doc.line_of((spec.name,)), spec.name, f"expected a list of {what} ({{{names}}})"
         )
         return ()
-    items: list[ActionItem] = []
+    assert spec.entry_type is not None
+    specs = {entry.name: entry for entry in spec.entries}
+    required = {entry.name for entry in spec.entries if entry.required}
+    items: list[Any] = []
     seen: dict[str, int] = {}
     for index, entry in enumerate(raw):
-        label = f"action_items[{index}]"
-        good = check_entry(
-            entry, ACTION_ITEM_FIELDS_BY_NAME, doc, ("action_items", index), report, label
-        )
-        if not {"id", "title", "status", "kind"} <= good.keys():
+        label = f"{spec.name}[{index}]"
+        good = check_entry(entry, specs, doc, (spec.name, index), report, label)
+        if not required <= good.keys():
             continue
-        line = doc.line_of(("action_items", index))
-        if good["id"] in seen:
+        line = doc.line_of((spec.name, index))
+        entry_id = good.get("id")
+        if entry_id in seen:
             report.error(
                 line,
                 f"{label}.id",
-                f"action item id '{good['id']}' is used twice (first on line {seen[good['id']]})",
+                f"{what[:-1]} id '{entry_id}' is used twice (first on line {seen[entry_id]})",
             )
             continue
-        seen[good["id"]] = line
-        items.append(ActionItem(**good))
+        if entry_id is not None:
+            seen[entry_id] = line
+        items.append(spec.entry_type(**good))
     return tuple(items)
 
 
@@ -395,14 +384,14 @@ def _check_item_counts(values: dict[str, Any], doc: Located, report: Reporter) -
             )
 
 
-def _lint_ignore(raw: Any, doc: Located, report: Reporter) -> dict[str, str]:
+def _text_map(spec: FieldSpec, raw: Any, doc: Located, report: Reporter) -> dict[str, str]:
     """``lint_ignore: {counterfactual: "quoting the customer's words"}``."""
     if raw is None:
         return {}
     if not isinstance(raw, dict):
         report.error(
-            doc.line_of(("lint_ignore",)),
-            "lint_ignore",
+            doc.line_of((spec.name,)),
+            spec.name,
             "expected a mapping of lint rule to the reason it is silenced",
         )
         return {}
@@ -410,8 +399,8 @@ def _lint_ignore(raw: Any, doc: Located, report: Reporter) -> dict[str, str]:
     for rule, reason in raw.items():
         if not isinstance(reason, str):
             report.error(
-                doc.line_of(("lint_ignore", rule)),
-                f"lint_ignore.{rule}",
+                doc.line_of((spec.name, rule)),
+                f"{spec.name}.{rule}",
                 "expected the reason as text",
             )
             continue

@@ -1,4 +1,9 @@
-"""Typed records: post-mortems and near-misses / weak signals, as validated from front-matter."""
+"""Typed records: post-mortems and near-misses / weak signals, as validated from front-matter.
+
+Each attribute declared with ``front(...)`` is a front-matter field: its annotation is its
+type, a missing default makes it required, and validation, the JSON Schema, export, the
+search index and the page header are derived from it (see model/frontmatter.py).
+"""
 
 from __future__ import annotations
 
@@ -6,37 +11,137 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+from pmarchive.model.schema import (
+    ACTION_KINDS,
+    ACTION_STATUSES,
+    CAUGHT_BY,
+    DETECTION_SOURCES,
+    NEARMISS_KINDS,
+    PRIORITIES,
+    STATUSES,
+    VISIBILITIES,
+    Header,
+    Search,
+    front,
+)
+
 
 @dataclass(frozen=True)
 class ActionItem:
-    id: str
-    title: str
-    status: str
-    kind: str
-    owner: str = ""
-    due: dt.date | None = None
+    id: str = field(metadata=front(header=Header("Id", order=1)))
+    title: str = field(metadata=front(header=Header("Action", order=2)))
+    status: str = field(metadata=front(choices=ACTION_STATUSES, header=Header("Status", order=6)))
+    kind: str = field(metadata=front(choices=ACTION_KINDS, header=Header("Kind", order=3)))
+    owner: str = field(default="", metadata=front(header=Header("Owner", order=4)))
+    due: dt.date | None = field(default=None, metadata=front(header=Header("Due", "date", order=5)))
 
 
 @dataclass(frozen=True, kw_only=True)
 class Record:
     """What every record has; the file it came from travels with it for error messages."""
 
-    id: str
-    title: str
-    date: dt.date
-    cause_class: tuple[str, ...]
+    id: str = field(
+        metadata=front(
+            help="Unique id; equals the file name without .md",
+            header=Header("Id", "id"),
+            search=Search("id", "id", unique=True),
+        )
+    )
+    title: str = field(
+        metadata=front(
+            help="One-line title",
+            header=Header("Title", "title"),
+            search=Search("title", "text", boost=3.0),
+        )
+    )
+    date: dt.date = field(
+        metadata=front(
+            help="Day it happened (YYYY-MM-DD)",
+            header=Header("Date", "date", order=10),
+            search=Search("date", "datetime", sortable=True),
+        )
+    )
+    cause_class: tuple[str, ...] = field(
+        metadata=front(
+            help="Cause classes from taxonomy/classes.yml; at least one",
+            vocabulary="classes",
+            min_items=1,
+            header=Header("Cause classes", "terms", order=200),
+            search=Search("classes", "keyword", scorable=True),
+        )
+    )
     path: str
     body: str = ""
     body_line: int = 1
-    summary: str = ""
-    contributing_factors: tuple[str, ...] = ()
-    teams: tuple[str, ...] = ()
-    services: tuple[str, ...] = ()
-    alerts: tuple[str, ...] = ()
-    related: tuple[str, ...] = ()
-    visibility: str = "internal"
+    summary: str = field(
+        default="",
+        metadata=front(
+            help="One or two sentences for listings and search",
+            header=Header("Summary", "summary"),
+            search=Search("summary", "text", boost=1.5),
+        ),
+    )
+    contributing_factors: tuple[str, ...] = field(
+        default=(),
+        metadata=front(
+            help="Contributing factors from taxonomy/factors.yml",
+            vocabulary="factors",
+            header=Header("Contributing factors", "terms", order=210),
+            search=Search("factors", "keyword"),
+        ),
+    )
+    teams: tuple[str, ...] = field(
+        default=(),
+        metadata=front(
+            help="Teams from taxonomy/teams.yml",
+            vocabulary="teams",
+            header=Header("Teams", "terms", order=220),
+            search=Search("teams", "keyword"),
+        ),
+    )
+    services: tuple[str, ...] = field(
+        default=(),
+        metadata=front(
+            help="Services from taxonomy/services.yml",
+            vocabulary="services",
+            header=Header("Services", "terms", order=230),
+            search=Search("services", "keyword"),
+        ),
+    )
+    alerts: tuple[str, ...] = field(
+        default=(),
+        metadata=front(
+            help="Alerts that fired, from taxonomy/alerts.yml",
+            vocabulary="alerts",
+            header=Header("Alerts", "terms", order=240),
+            search=Search("alerts", "keyword"),
+        ),
+    )
+    related: tuple[str, ...] = field(
+        default=(),
+        metadata=front(
+            help="Ids of related records",
+            header=Header("Related", "terms", order=400, link="records"),
+        ),
+    )
+    visibility: str = field(
+        default="internal",
+        metadata=front(
+            help="Who may read it; internal when absent",
+            choices=VISIBILITIES,
+            header=Header("Visibility", "badge"),
+        ),
+    )
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
-    lint_ignore: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    lint_ignore: dict[str, str] = field(
+        default_factory=dict,
+        compare=False,
+        hash=False,
+        metadata=front(
+            help="Lints silenced in this file: {rule: reason}; the reason is required",
+            hidden="an instruction to the lints, not a fact about the incident",
+        ),
+    )
     """Lint rule -> the reason it is silenced in this file."""
     lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
     """File line of each front-matter field, for messages about the record as a whole."""
@@ -60,25 +165,97 @@ class Record:
 
 @dataclass(frozen=True, kw_only=True)
 class PostMortem(Record):
-    status: str
-    sev: int
-    detection: str
-    priority: str | None = None
-    started_at: dt.datetime | None = None
-    detected_at: dt.datetime | None = None
-    mitigated_at: dt.datetime | None = None
-    resolved_at: dt.datetime | None = None
-    duration_min: float | None = None
-    mttd_seconds: int | None = None
-    mttr_seconds: int | None = None
-    customer_impact_pct: float | None = None
-    revenue_impact_usd: float | None = None
-    data_loss: bool = False
-    security: bool = False
-    action_items: tuple[ActionItem, ...] = ()
-    action_items_open: int | None = None
-    action_items_done: int | None = None
-    authors: tuple[str, ...] = ()
+    status: str = field(
+        metadata=front(
+            choices=STATUSES, header=Header("Status", "badge"), search=Search("status", "id")
+        )
+    )
+    sev: int = field(
+        metadata=front(
+            help="A level of taxonomy/severity.yml",
+            header=Header("Severity", "badge"),
+            search=Search("sev", "numeric"),
+        )
+    )
+    detection: str = field(
+        metadata=front(choices=DETECTION_SOURCES, header=Header("Detection", order=80))
+    )
+    priority: str | None = field(
+        default=None,
+        metadata=front(
+            help="Fix urgency, separate from severity",
+            choices=PRIORITIES,
+            header=Header("Priority", "badge"),
+        ),
+    )
+    started_at: dt.datetime | None = field(
+        default=None, metadata=front(header=Header("Started", "stamp", order=20))
+    )
+    detected_at: dt.datetime | None = field(
+        default=None, metadata=front(header=Header("Detected", "stamp", order=30))
+    )
+    mitigated_at: dt.datetime | None = field(
+        default=None, metadata=front(header=Header("Mitigated", "stamp", order=40))
+    )
+    resolved_at: dt.datetime | None = field(
+        default=None, metadata=front(header=Header("Resolved", "stamp", order=50))
+    )
+    duration_min: float | None = field(
+        default=None,
+        metadata=front(
+            help="Minutes from start to mitigation",
+            minimum=0,
+            header=Header("Duration", "minutes", order=60),
+        ),
+    )
+    mttd_seconds: int | None = field(
+        default=None,
+        metadata=front(
+            help="Seconds from start to detection",
+            minimum=0,
+            header=Header("Time to detect", "seconds", order=70),
+        ),
+    )
+    mttr_seconds: int | None = field(
+        default=None,
+        metadata=front(
+            help="Seconds from start to resolution",
+            minimum=0,
+            header=Header("Time to resolve", "seconds", order=75),
+        ),
+    )
+    customer_impact_pct: float | None = field(
+        default=None,
+        metadata=front(
+            minimum=0,
+            maximum=100,
+            header=Header("Customer impact", "percent", order=90, text="of customers"),
+        ),
+    )
+    revenue_impact_usd: float | None = field(
+        default=None,
+        metadata=front(minimum=0, header=Header("Revenue impact", "money", order=100)),
+    )
+    data_loss: bool = field(
+        default=False, metadata=front(header=Header("Flags", "flag", order=110, text="data loss"))
+    )
+    security: bool = field(
+        default=False, metadata=front(header=Header("Flags", "flag", order=110, text="security"))
+    )
+    action_items: tuple[ActionItem, ...] = field(
+        default=(), metadata=front(header=Header("Action items", "items"))
+    )
+    action_items_open: int | None = field(
+        default=None,
+        metadata=front(minimum=0, hidden="counted in the action-items line as 'N open'"),
+    )
+    action_items_done: int | None = field(
+        default=None,
+        metadata=front(minimum=0, hidden="counted in the action-items line as 'N done'"),
+    )
+    authors: tuple[str, ...] = field(
+        default=(), metadata=front(header=Header("Authors", "list", order=300))
+    )
 
     record_type: Literal["postmortem"] = "postmortem"
 
@@ -99,11 +276,25 @@ class PostMortem(Record):
 
 @dataclass(frozen=True, kw_only=True)
 class NearMiss(Record):
-    kind: str
-    caught_by: str
-    where_blind: str = ""
-    suggested_defense: str = ""
-    reporter: str = ""
+    kind: str = field(metadata=front(choices=NEARMISS_KINDS, header=Header("Kind", "badge")))
+    caught_by: str = field(
+        metadata=front(
+            help="What stopped it; luck means it deserves a review",
+            choices=CAUGHT_BY,
+            header=Header("Caught by", "badge"),
+        )
+    )
+    where_blind: str = field(
+        default="",
+        metadata=front(
+            help="Where our defences could not see it coming",
+            header=Header("Where we were blind", order=300),
+        ),
+    )
+    suggested_defense: str = field(
+        default="", metadata=front(header=Header("Suggested defence", order=310))
+    )
+    reporter: str = field(default="", metadata=front(header=Header("Reported by", order=320)))
 
     record_type: Literal["nearmiss"] = "nearmiss"
 

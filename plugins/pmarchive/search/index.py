@@ -23,7 +23,9 @@ from whoosh.analysis import StemmingAnalyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import FileIndex
 
+from pmarchive.model.frontmatter import FIELDS
 from pmarchive.model.records import AnyRecord, PostMortem
+from pmarchive.model.schema import Search
 
 SCHEMA_VERSION = 2
 VERSION_FILE = "pmarchive-schema-version"
@@ -34,23 +36,30 @@ LOCK_WAIT_SECONDS = 300.0
 log = logging.getLogger(__name__)
 
 
+def _search_field(search: Search) -> Any:
+    if search.type == "id":
+        return ID(stored=True, unique=search.unique)
+    if search.type == "text":
+        return TEXT(stored=True, analyzer=StemmingAnalyzer(), field_boost=search.boost)
+    if search.type == "keyword":
+        return KEYWORD(stored=True, commas=True, lowercase=True, scorable=search.scorable)
+    if search.type == "numeric":
+        return NUMERIC(stored=True)
+    return DATETIME(stored=True, sortable=search.sortable)
+
+
+SEARCHED = tuple(spec for spec in FIELDS if spec.search is not None)
+"""The front-matter fields the index holds, each as its declaration says."""
+
+
 def schema() -> Schema:
+    fields = {spec.search.name: _search_field(spec.search) for spec in SEARCHED if spec.search}
     return Schema(
-        id=ID(stored=True, unique=True),
+        **fields,
         kind=ID(stored=True),
-        title=TEXT(stored=True, analyzer=StemmingAnalyzer(), field_boost=3.0),
-        summary=TEXT(stored=True, analyzer=StemmingAnalyzer(), field_boost=1.5),
         # character positions make highlighting a lookup instead of a re-analysis of the body
         body=TEXT(stored=True, analyzer=StemmingAnalyzer(), chars=True),
-        classes=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
-        factors=KEYWORD(stored=True, commas=True, lowercase=True),
-        teams=KEYWORD(stored=True, commas=True, lowercase=True),
-        services=KEYWORD(stored=True, commas=True, lowercase=True),
-        alerts=KEYWORD(stored=True, commas=True, lowercase=True),
-        sev=NUMERIC(stored=True),
-        date=DATETIME(stored=True, sortable=True),
         year=NUMERIC(stored=True),
-        status=ID(stored=True),
         url=STORED,
         content_hash=ID(stored=True),
     )
@@ -66,25 +75,30 @@ def content_hash(record: AnyRecord) -> str:
     return hashlib.sha256(f"{SCHEMA_VERSION}:{payload}".encode()).hexdigest()
 
 
+def _indexed_value(search: Search, value: Any) -> Any:
+    if search.type == "keyword":
+        return ",".join(value or ())
+    if search.type == "datetime" and isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time())
+    if value is None and search.type in ("id", "text"):
+        return ""  # a field the record kind does not carry is empty, not absent
+    return value
+
+
 def _document(record: AnyRecord, digest: str) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "kind": record_kind(record),
-        "title": record.title,
-        "summary": record.summary,
-        "body": record.body,
-        "classes": ",".join(record.cause_class),
-        "factors": ",".join(record.contributing_factors),
-        "teams": ",".join(record.teams),
-        "services": ",".join(record.services),
-        "alerts": ",".join(record.alerts),
-        "sev": record.sev if isinstance(record, PostMortem) else None,
-        "date": dt.datetime.combine(record.date, dt.time()),
-        "year": record.date.year,
-        "status": record.status if isinstance(record, PostMortem) else "",
-        "url": record.url,
-        "content_hash": digest,
+    document = {
+        spec.search.name: _indexed_value(spec.search, getattr(record, spec.name, None))
+        for spec in SEARCHED
+        if spec.search is not None
     }
+    document.update(
+        kind=record_kind(record),
+        body=record.body,
+        year=record.date.year,
+        url=record.url,
+        content_hash=digest,
+    )
+    return document
 
 
 @dataclass(frozen=True)

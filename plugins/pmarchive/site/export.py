@@ -10,16 +10,19 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from pmarchive.ingest.fields import ACTION_ITEM_FIELDS, FieldSpec, Kind, fields_for
-from pmarchive.model.records import AnyRecord, PostMortem
+from pmarchive.model.frontmatter import exported, fields_for
+from pmarchive.model.records import AnyRecord, NearMiss, PostMortem
+from pmarchive.model.schema import FieldSpec, Kind
 from pmarchive.model.taxonomy import Taxonomy
 
-LEAVE_OUT = {"body", "body_line", "lines", "extra"}
+EXPORTED = {PostMortem: exported(PostMortem), NearMiss: exported(NearMiss)}
+"""Per record class, the attributes the dataset carries (the write-up stays on its page)."""
 
 
 def record_dict(record: AnyRecord) -> dict[str, Any]:
     """One record as plain JSON-ready data (the write-up itself stays on its page)."""
-    data = {k: v for k, v in dataclasses.asdict(record).items() if k not in LEAVE_OUT}
+    columns = EXPORTED[type(record)]
+    data = {k: v for k, v in dataclasses.asdict(record).items() if k in columns}
     data["record_type"] = record.record_type
     data["url"] = record.url
     data.update(record.extra)
@@ -53,12 +56,14 @@ def to_jsonl(records: Sequence[AnyRecord]) -> str:
 
 
 def to_csv(records: Sequence[AnyRecord]) -> str:
-    """One row per record; lists joined with ';', action items as counts."""
+    """One row per record; lists joined with ';', lists of entries as counts."""
     rows = []
     for record in records:
         row = record_dict(record)
+        for name, spec in fields_for(record.record_type).items():
+            if spec.type == "items" and name in row:
+                row[name] = len(row[name])
         if isinstance(record, PostMortem):
-            row["action_items"] = len(record.action_items)
             row["action_items_open"] = record.open_items
             row["action_items_done"] = record.done_items
         rows.append(
@@ -93,15 +98,17 @@ def _field_schema(spec: FieldSpec, taxonomy: Taxonomy | None) -> dict[str, Any]:
     elif spec.type == "items":
         schema = {
             "type": "array",
-            "items": _object_schema(ACTION_ITEM_FIELDS, "postmortem", taxonomy, ()),
+            "items": _object_schema(spec.entries, spec.kinds[0], taxonomy, ()),
         }
+    elif spec.type == "text_map":
+        schema = {"type": "object", "additionalProperties": {"type": "string"}}
     else:
         item: dict[str, Any] = {"type": "string"}
         if spec.vocabulary and taxonomy is not None:
             item = {"enum": sorted(taxonomy.names(spec.vocabulary))}
         schema = {"type": "array", "items": item, "uniqueItems": True}
-        if spec.name == "cause_class":
-            schema["minItems"] = 1
+        if spec.min_items:
+            schema["minItems"] = spec.min_items
     if spec.minimum is not None:
         schema["minimum"] = spec.minimum
     if spec.maximum is not None:

@@ -10,6 +10,7 @@ from typing import Any
 import jinja2
 import yaml
 
+from pmarchive.model.frontmatter import HEADER_ROWS, item_columns
 from pmarchive.model.records import AnyRecord, PostMortem
 from pmarchive.site.safety import plain_title
 from pmarchive.model.taxonomy import Taxonomy
@@ -120,6 +121,8 @@ def render_record_page(
         "href": href,
         "neighbours": neighbours,
         "similar": similar,
+        "rows": HEADER_ROWS[record.record_type],
+        "item_columns": item_columns(),
     }
     header = env.get_template("pmarchive/record_header.html").render(context)
     # Blank lines would end Markdown's raw-HTML block early; the header is one block.
