@@ -3,31 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import inspect
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from pmarchive.analysis.figures import (
-    ActionItemBalance,
-    RiskWeights,
-    Spread,
-    action_item_balance,
-    detection_mix,
-    fix_outcomes,
-    incident_pyramid,
-    median,
-    nearmiss_rate,
-    percentile_nearest_rank,
-    postmortem_due,
-    program_health,
-    quarterly_review,
-    quarters_spanning,
-    recurrence_by_class,
-    risk_register,
-    sev_audit,
-    time_to_detect_and_resolve,
-)
+from pmarchive.analysis import figures
+from pmarchive.analysis.actions import ActionItemBalance, action_item_balance
+from pmarchive.analysis.health import postmortem_due, program_health
+from pmarchive.analysis.pyramid import incident_pyramid
+from pmarchive.analysis.recurrence import fix_outcomes, quarters_spanning, recurrence_by_class
+from pmarchive.analysis.review import quarterly_review
+from pmarchive.analysis.risk import RiskWeights, risk_register
+from pmarchive.analysis.sev_audit import sev_audit
+from pmarchive.analysis.stats import Spread, median, percentile_nearest_rank, rate
+from pmarchive.analysis.timings import detection_mix, nearmiss_rate, time_to_detect_and_resolve
 from pmarchive.core.calendar import (
     add_business_days,
     previous_quarter,
@@ -576,6 +568,58 @@ def test_percentile_rejects_out_of_range(percent: float) -> None:
 )
 def test_median(values: list[int], expected: float | None) -> None:
     assert median(values) == expected
+
+
+@pytest.mark.parametrize(
+    ("part", "whole", "expected"),
+    [(0, 0, None), (3, 0, None), (0, 4, 0.0), (1, 4, 0.25), (6, 4, 1.5)],
+)
+def test_rate(part: int, whole: int, expected: float | None) -> None:
+    assert rate(part, whole) == expected
+
+
+FAMILY_MODULES = [
+    importlib.import_module(f"pmarchive.analysis.{name}")
+    for name in (
+        "_shared",
+        "actions",
+        "health",
+        "pyramid",
+        "recurrence",
+        "review",
+        "risk",
+        "sev_audit",
+        "stats",
+        "timings",
+    )
+]
+
+
+@pytest.mark.parametrize("name", figures.__all__)
+def test_figures_re_exports_each_name_from_its_family_module(name: str) -> None:
+    """Importers of ``pmarchive.analysis.figures`` keep working, and nothing is defined there."""
+    exported = getattr(figures, name)
+    if inspect.isclass(exported) or inspect.isfunction(exported):
+        home = exported.__module__
+        assert home.startswith("pmarchive.analysis.") and home != figures.__name__, home
+        assert getattr(importlib.import_module(home), name) is exported
+    else:  # a constant or a type alias: the family module holds the same object
+        homes = [m for m in FAMILY_MODULES if getattr(m, name, None) is exported]
+        assert homes, f"{name} is not taken from a family module"
+
+
+def test_figures_exports_every_public_analysis() -> None:
+    public: set[str] = set()
+    for module in FAMILY_MODULES:
+        if module.__name__.endswith((".stats", "._shared")):
+            continue  # helpers: figures carries only the statistics it always had
+        public |= {
+            attr
+            for attr, value in vars(module).items()
+            if not attr.startswith("_") and getattr(value, "__module__", None) == module.__name__
+        }
+    assert public <= set(figures.__all__), sorted(public - set(figures.__all__))
+    assert "risk_register" in public and "quarterly_review" in public
 
 
 TIMED = [
