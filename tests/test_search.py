@@ -302,19 +302,34 @@ def test_search_command_json(archive: Archive, archive_root: Path, tmp_path: Pat
 def test_snippet_fallback_to_summary_is_escaped(
     archive_root: Path, make_config: Callable[..., ArchiveConfig], tmp_path: Path
 ) -> None:
+    hostile = "<img src=x onerror=alert(1)>"
     incident(
         archive_root,
         "INC-2026-01-10-001",
         "",
-        summary="'<img src=x onerror=alert(1)>'",
+        summary=f"'{hostile}'",
         title="Zeppelin outage",
     )
+    # a second record of the same class, so the hostile one shows up in a similar list
+    incident(
+        archive_root,
+        "INC-2026-02-15-001",
+        "The zeppelin went down again.\n",
+        summary="Zeppelin down again",
+        title="Zeppelin outage again",
+    )
     archive = load_archive(make_config(archive_root))
+    assert archive.errors == []
     build_index(archive.records, tmp_path / "ix")
-    (hit,) = ArchiveIndex(tmp_path / "ix").search("zeppelin").results
+    searched = ArchiveIndex(tmp_path / "ix").search("zeppelin").results
+    (hit,) = [h for h in searched if h.id == "INC-2026-01-10-001"]
     assert "<img" not in hit.snippet and "&lt;img" in hit.snippet
-    similar = ArchiveIndex(tmp_path / "ix").similar("INC-2026-01-10-001")
-    assert all("<img" not in h.snippet for h in similar)
+    similar = ArchiveIndex(tmp_path / "ix").similar("INC-2026-02-15-001")
+    assert [h.id for h in similar] == ["INC-2026-01-10-001"]
+    assert similar[0].snippet == "&lt;img src=x onerror=alert(1)&gt;"
+    back = ArchiveIndex(tmp_path / "ix").similar("INC-2026-01-10-001")
+    assert [h.id for h in back] == ["INC-2026-02-15-001"]
+    assert back[0].snippet == "Zeppelin down again"
 
 
 def test_similar_lists_follow_content_changes(
