@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from benchmarks.synthetic import postmortem_text, write_archive
+from pmarchive.ingest.archive import load_archive
+from pmarchive.ingest.config import ArchiveConfig
 from pmarchive.ingest.taxonomy import load_taxonomy
 
 from .sites import build_site
@@ -19,9 +22,29 @@ def synthetic_site(root: Path, count: int) -> Path:
     return build_site(root)
 
 
-def test_synthetic_records_validate_and_are_stable() -> None:
+@pytest.mark.parametrize(("small", "large"), [(6, 15)])
+def test_synthetic_records_validate_and_are_stable(
+    tmp_path: Path, make_config: Callable[..., ArchiveConfig], small: int, large: int
+) -> None:
     taxonomy, _ = load_taxonomy(ROOT / "taxonomy")
-    assert postmortem_text(3, taxonomy) == postmortem_text(3, taxonomy)
+    # record n is seeded by n: the same n gives the same bytes, another n another record
+    first_id, first = postmortem_text(3, taxonomy)
+    assert postmortem_text(3, taxonomy) == (first_id, first)
+    other_id, other = postmortem_text(4, taxonomy)
+    assert other_id != first_id
+    assert other.split("\n", 2)[2] != first.split("\n", 2)[2]  # not only the id line differs
+    # and it does not depend on how many records are generated
+    write_archive(tmp_path / "small", small, ROOT / "taxonomy")
+    write_archive(tmp_path / "large", large, ROOT / "taxonomy")
+    small_files = sorted((tmp_path / "small" / "postmortems").iterdir())
+    large_files = {p.name: p for p in (tmp_path / "large" / "postmortems").iterdir()}
+    assert len(small_files) == small and len(large_files) == large
+    for path in small_files:
+        assert path.read_bytes() == large_files[path.name].read_bytes(), path.name
+    # every generated record is valid against the shipped taxonomy, without even a lint warning
+    archive = load_archive(make_config(tmp_path / "large"))
+    assert archive.diagnostics == []
+    assert len(archive.postmortems) == large
 
 
 @pytest.mark.parametrize(("small", "large"), [(40, 160)])
