@@ -95,11 +95,22 @@ def test_plotly_js_shipped_once_and_never_inlined(site: Path) -> None:
     ]
     assert [p.relative_to(site).as_posix() for p in shipped] == ["assets/pmarchive/plotly.min.js"]
     signature = PLOTLY_JS.read_text()[200:400]
+    loading: set[str] = set()
+    charted: set[str] = set()
     for page in site.rglob("*.html"):
         text = page.read_text()
         assert signature not in text, page
+        name = page.parent.relative_to(site).as_posix()
         sources = re.findall(r'<script src="([^"]*plotly[^"]*)"', text)
-        assert all(s.endswith("assets/pmarchive/plotly.min.js") for s in sources), page
+        if sources:
+            loading.add(name)
+            assert len(sources) == 1, page
+            assert sources[0].endswith("assets/pmarchive/plotly.min.js"), page
+        if 'class="pm-chart"' in text:
+            charted.add(name)
+    # every page with a chart loads the shipped file, and only those pages load it
+    assert set(PAGES) <= charted
+    assert loading == charted
     assert "plotly.min.js" not in (site / "index.html").read_text()  # no chart, no plotly
     largest = max(p.stat().st_size for p in site.rglob("*.html"))
     assert largest < 300_000
