@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -100,6 +101,79 @@ def test_no_traceback_for_hostile_files(archive_root: Path) -> None:
     assert "could not be read" not in out  # each is a specific message, not the safety net
 
 
-def test_every_command_has_help() -> None:
-    for name, command in main.commands.items():
-        assert command.help, name
+def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    found: list[tuple[str, click.Command]] = []
+    for name, command in sorted(group.commands.items()):
+        found.append((f"{prefix}{name}", command))
+        if isinstance(command, click.Group):
+            found.extend(_commands(command, f"{prefix}{name} "))
+    return found
+
+
+COMMANDS = _commands(main)
+
+
+def test_the_walk_finds_every_command_and_subcommand() -> None:
+    names = [name for name, _ in COMMANDS]
+    assert {"check", "new postmortem", "new near-miss", "render", "search"} <= set(names)
+
+
+@pytest.mark.parametrize(("name", "command"), COMMANDS, ids=[n for n, _ in COMMANDS])
+def test_every_command_has_help_with_an_example(name: str, command: click.Command) -> None:
+    assert command.help and len(command.help.split()) >= 5, name
+    code, out, _ = run(*name.split(), "--help")
+    assert code == 0 and "Usage:" in out
+    assert "Example" in out, f"{name} --help shows no example"
+
+
+ARCHIVE_COMMANDS = [
+    (name, command)
+    for name, command in COMMANDS
+    if not isinstance(command, click.Group) and name != "init"
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "command"), ARCHIVE_COMMANDS, ids=[n for n, _ in ARCHIVE_COMMANDS]
+)
+def test_every_archive_command_takes_root_and_config_file_the_same_way(
+    name: str, command: click.Command
+) -> None:
+    options = {tuple(sorted(p.opts)) for p in command.params if isinstance(p, click.Option)}
+    assert ("--root", "-r") in options, name
+    assert ("--config-file", "-f") in options, name
+
+
+def test_root_option_and_argument_agree(archive_root: Path) -> None:
+    write(archive_root, P, front_matter(BASE_PM, cause_class="[cache-stampeed]"))
+    by_argument = run("check", str(archive_root))
+    by_option = run("check", "--root", str(archive_root))
+    assert by_argument[:2] == by_option[:2] and by_option[0] == 1
+
+
+def test_config_file_elsewhere_is_read(archive_root: Path, tmp_path: Path) -> None:
+    write(archive_root, P, front_matter(BASE_PM, jira="OPS-1"))
+    assert run("check", "--root", str(archive_root))[0] == 1  # jira is not a known field
+    other = tmp_path / "elsewhere.yml"
+    other.write_text("plugins:\n  - postmortems:\n      extra_fields: [jira]\n")
+    assert run("check", "--root", str(archive_root), "-f", str(other))[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ("postmortem_dir: x", "unknown option 'postmortem_dir'; did you mean 'postmortems_dir'?"),
+        ("similar_limit: many", "similar_limit: expected a whole number"),
+        ("lints: {max_action_item: 3}", "did you mean 'max_action_items'?"),
+        ("risk_weights: {w_usdd: 2}", "unknown weight 'w_usdd'; did you mean 'w_usd'?"),
+        ("today: someday", "YYYY-MM-DD"),
+        ("audience: everyone", "not one of public, internal, restricted"),
+    ],
+)
+def test_bad_options_are_usage_errors_with_the_fix(
+    archive_root: Path, options: str, message: str
+) -> None:
+    write(archive_root, "mkdocs.yml", f"plugins:\n  - postmortems:\n      {options}\n")
+    code, out, err = run("check", "--root", str(archive_root))
+    assert code == 2, out + err
+    assert message in out + err and "Traceback" not in out + err

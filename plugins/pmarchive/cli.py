@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,63 +13,77 @@ import click
 from pmarchive import __version__
 from pmarchive.core.diagnostics import Severity
 from pmarchive.ingest.archive import Archive, load_archive
-from pmarchive.ingest.audience import AudienceError, for_audience, resolve_audience
+from pmarchive.ingest.audience import LEVELS, AudienceError, for_audience, resolve_audience
 from pmarchive.ingest.config import ArchiveConfig
 from pmarchive.ingest.docpages import check_doc_pages
-from pmarchive.ingest.options import archive_config, docs_dir, plugin_options
+from pmarchive.ingest.options import docs_dir, plugin_options
 from pmarchive.model.records import AnyRecord
 from pmarchive.search.index import IndexBusyError, IndexIntegrityError, build_index
 from pmarchive.search.query import QueryError
 from pmarchive.search.searcher import ArchiveIndex
+from pmarchive.settings import Settings, SettingsError, read_settings
 
-DEFAULT_INDEX = ".pmarchive/search-index"
+
+@dataclass(frozen=True)
+class Project:
+    """An archive as the CLI sees it: its root, its mkdocs.yml and the plugin's settings."""
+
+    root: Path
+    config_file: Path
+    settings: Settings
+
+    @property
+    def config(self) -> ArchiveConfig:
+        return self.settings.archive
 
 
-def _config(root: Path, config_file: Path | None) -> tuple[ArchiveConfig, dict[str, object]]:
-    """The core's config from the plugin's options in mkdocs.yml (a usage error if invalid)."""
-    options = plugin_options(config_file or root / "mkdocs.yml")
+def _project(root: Path, config_file: Path | None) -> Project:
+    """The archive at ``root`` with the options of its mkdocs.yml (a usage error if invalid).
+
+    The options are read by the same code as the plugin's (settings.py), so the CLI and a build
+    agree on folders, patterns, the day and the audience.
+    """
+    root = root.resolve()
+    file = (config_file or root / "mkdocs.yml").resolve()
     try:
-        return archive_config(root, options), options
-    except (TypeError, ValueError) as exc:
-        raise click.UsageError(f"invalid postmortems plugin options: {exc}") from None
+        return Project(root, file, read_settings(root, plugin_options(file)))
+    except SettingsError as exc:
+        raise click.UsageError(
+            f"invalid postmortems plugin options in {file.name}: {exc}"
+        ) from None
 
 
-def _load(root: Path, config_file: Path | None) -> tuple[Archive, dict[str, object]]:
-    config, options = _config(root, config_file)
-    return load_archive(config), options
+def _audience(project: Project, audience: str | None) -> str:
+    if audience is not None:
+        return audience  # an explicit --audience wins over PMARCHIVE_AUDIENCE
+    try:
+        return resolve_audience(project.settings.audience)
+    except AudienceError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
-def _visible(
-    root: Path, config_file: Path | None, audience: str | None
-) -> tuple[Archive, dict[str, object]]:
-    """The validated archive as ``audience`` (or the configured audience) may see it."""
-    archive, options = _load(root, config_file)
+def _checked_archive(project: Project) -> Archive:
+    archive = load_archive(project.config)
     if archive.errors:
         raise click.ClickException(
             f"the archive has {len(archive.errors)} error(s); run 'pmarchive check' first"
         )
-    if audience is not None:
-        chosen = audience  # an explicit --audience wins over PMARCHIVE_AUDIENCE
-    else:
-        try:
-            chosen = resolve_audience(str(options.get("audience") or "internal"))
-        except AudienceError as exc:
-            raise click.UsageError(str(exc)) from None
-    return for_audience(archive, chosen), options
+    return archive
 
 
-def _fresh_index(
-    root: Path, config_file: Path | None, index_dir: Path | None, audience: str | None = None
-) -> ArchiveIndex:
+def _visible(project: Project, audience: str | None) -> Archive:
+    """The validated archive as ``audience`` (or the configured audience) may see it."""
+    return for_audience(_checked_archive(project), _audience(project, audience))
+
+
+def _fresh_index(project: Project, index_dir: Path | None, audience: str | None) -> ArchiveIndex:
     """Bring the index up to date with the archive (cheap when nothing changed) and open it.
 
     An index whose files fail their manifest check is rebuilt from the records (and said so);
     a build that cannot get the index's lock, or an index that still fails, is a one-line error.
     """
-    archive, options = _visible(root, config_file, audience)
-    base = index_dir or (
-        root / str(options.get("search_index_dir") or DEFAULT_INDEX) / archive.audience
-    )
+    archive = _visible(project, audience)
+    base = index_dir or project.settings.index_dir(archive.audience)
     try:
         stats = build_index(archive.records, base)
         if stats.rebuilt:
@@ -78,26 +93,61 @@ def _fresh_index(
         raise click.ClickException(str(exc)) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="pmarchive")
-def main() -> None:
-    """Validate, build and search a post-mortem archive."""
-
-
-@main.command()
-@click.argument(
-    "root",
-    required=False,
-    default=".",
+ROOT_OPTION = click.option(
+    "-r",
+    "--root",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=".",
+    help="Archive root: the folder holding mkdocs.yml (default: the current folder).",
 )
-@click.option(
+CONFIG_OPTION = click.option(
     "-f",
     "--config-file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="mkdocs.yml holding the plugin's options (default: ROOT/mkdocs.yml).",
 )
+
+
+def archive_options(command: Any) -> Any:
+    """--root and --config-file: how every command that reads an archive is told where it is."""
+    return ROOT_OPTION(CONFIG_OPTION(command))
+
+
+AUDIENCE_OPTION = click.option(
+    "--audience",
+    type=click.Choice(list(LEVELS)),
+    default=None,
+    help="Whose view of the archive (default: PMARCHIVE_AUDIENCE, else the plugin's audience).",
+)
+INDEX_OPTION = click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Search index folder (default: the plugin's search_index_dir).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pmarchive")
+def main() -> None:
+    """Validate, build, render and search a post-mortem archive.
+
+    Every command that reads an archive takes it the same way: --root (the folder holding
+    mkdocs.yml, default: the current folder) and -f/--config-file (default: ROOT/mkdocs.yml).
+    """
+
+
+@main.command()
+@click.argument(
+    "root_argument",
+    metavar="[ROOT]",
+    required=False,
+    default=None,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
+@archive_options
 @click.option(
     "--format",
     "output_format",
@@ -106,20 +156,32 @@ def main() -> None:
     help="Output format; github prints workflow annotations (default when GITHUB_ACTIONS=true).",
 )
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
-def check(root: Path, config_file: Path | None, output_format: str | None, strict: bool) -> None:
-    """Validate every post-mortem, near-miss and taxonomy file, and the docs pages, under ROOT.
+def check(
+    root_argument: Path | None,
+    root: Path,
+    config_file: Path | None,
+    output_format: str | None,
+    strict: bool,
+) -> None:
+    """Validate every post-mortem, near-miss and taxonomy file, and the docs pages.
 
     Prints one line per problem (path:line: severity: field: message) and exits 0 when clean,
     1 when any error was found (or a warning, with --strict), 2 on a usage error. Notices
-    (overdue drafts, old names of renamed classes) are printed and never change the exit code.
+    (overdue drafts and action items, old names of renamed classes) are printed and never
+    change the exit code. The root may also be given as an argument (pmarchive check ROOT).
+
+    \b
+    Examples:
+      pmarchive check
+      pmarchive check --root ../our-archive --strict
+      pmarchive check --format github
     """
-    config, _ = _config(root.resolve(), config_file)
+    project = _project(root_argument or root, config_file)
+    config = project.config
     if output_format is None:
         output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     archive = load_archive(config)
-    pages = check_doc_pages(
-        docs_dir(config_file or config.root / "mkdocs.yml"), config.root, config
-    )
+    pages = check_doc_pages(docs_dir(project.config_file), config.root, config)
     diagnostics = archive.diagnostics + pages
     for diagnostic in diagnostics:
         line = diagnostic.format_github() if output_format == "github" else diagnostic.format_text()
@@ -138,27 +200,6 @@ def check(root: Path, config_file: Path | None, output_format: str | None, stric
         sys.exit(1)
 
 
-ROOT_OPTION = click.option(
-    "--root",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=".",
-    help="Archive root holding mkdocs.yml (default: the current folder).",
-)
-AUDIENCE_OPTION = click.option(
-    "--audience",
-    type=click.Choice(["public", "internal", "restricted"]),
-    default=None,
-    help="Whose view of the archive (default: PMARCHIVE_AUDIENCE, else the plugin's audience).",
-)
-INDEX_OPTION = click.option(
-    "--index",
-    "index_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Search index folder (default: the plugin's search_index_dir).",
-)
-
-
 class _QueryRefused(click.ClickException):
     """A query the index refuses: one line, and the exit status of a usage error."""
 
@@ -167,7 +208,7 @@ class _QueryRefused(click.ClickException):
 
 @main.command()
 @click.argument("query", nargs=-1, required=True)
-@ROOT_OPTION
+@archive_options
 @INDEX_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the search API's JSON.")
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
@@ -175,16 +216,24 @@ class _QueryRefused(click.ClickException):
 def search(
     query: tuple[str, ...],
     root: Path,
+    config_file: Path | None,
     index_dir: Path | None,
     audience: str | None,
     as_json: bool,
     limit: int,
 ) -> None:
-    """Search the archive: free text plus filters such as class:x sev:1..2 after:2026-01-01."""
+    """Search the archive: free text plus filters such as class:x sev:1..2 after:2026-01-01.
+
+    \b
+    Examples:
+      pmarchive search stampede
+      pmarchive search 'retry OR backoff class:retry-storm sev:1..2 after:2026-01-01'
+      pmarchive search --json --limit 5 -- '-kind:near-miss timeout'
+    """
     import json
     import re
 
-    archive_index = _fresh_index(root.resolve(), None, index_dir, audience)
+    archive_index = _fresh_index(_project(root, config_file), index_dir, audience)
     try:
         result = archive_index.search(" ".join(query), limit=limit)
     except QueryError as exc:
@@ -201,7 +250,7 @@ def search(
 
 
 @main.command()
-@ROOT_OPTION
+@archive_options
 @INDEX_OPTION
 @click.option(
     "--site",
@@ -216,6 +265,7 @@ def search(
 @AUDIENCE_OPTION
 def serve(
     root: Path,
+    config_file: Path | None,
     index_dir: Path | None,
     audience: str | None,
     site_dir: Path | None,
@@ -223,34 +273,40 @@ def serve(
     port: int,
     rebuild: bool,
 ) -> None:
-    """Serve the built site and the search API (/api/search, /api/similar/<id>)."""
+    """Serve the built site and the search API (/api/search, /api/similar/<id>).
+
+    \b
+    Examples:
+      pmarchive serve --rebuild
+      pmarchive serve --root ../our-archive --audience public --port 8080
+    """
     from pmarchive.search.server import run
 
-    root = root.resolve()
-    site = (site_dir or root / "site").resolve()
+    project = _project(root, config_file)
+    site = (site_dir or project.root / "site").resolve()
     if audience:
         os.environ["PMARCHIVE_AUDIENCE"] = audience  # the site build and the index agree
     if rebuild or not (site / "index.html").is_file():
-        _build_site(root, site)
-    archive_index = _fresh_index(root, None, index_dir, audience)
+        _build_site(project.config_file, site)
+    archive_index = _fresh_index(project, index_dir, audience)
     archive_index.close()  # the server opens its own, and reopens after each rebuild
 
     def rebuild_index() -> None:
         """Rebuild from the records on disk when the index fails its manifest check."""
-        _fresh_index(root, None, index_dir, audience).close()
+        _fresh_index(_project(root, config_file), index_dir, audience).close()
 
     click.echo(f"serving {site} and the search API on http://{host}:{port}/", err=True)
     run(site, archive_index.base, archive_index.taxonomy, host, port, rebuild_index)
 
 
-def _build_site(root: Path, site: Path) -> None:
+def _build_site(config_file: Path, site: Path) -> None:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
     click.echo(f"building the site into {site}", err=True)
     try:
-        config = load_config(str(root / "mkdocs.yml"), site_dir=str(site))
+        config = load_config(str(config_file), site_dir=str(site))
         config.plugins.on_startup(command="build", dirty=False)
         try:
             build(config)
@@ -262,15 +318,21 @@ def _build_site(root: Path, site: Path) -> None:
 
 @main.group()
 def new() -> None:
-    """Write a new post-mortem or near-miss from a template (never overwrites a file)."""
+    """Write a new post-mortem or near-miss from a template (never overwrites a file).
+
+    \b
+    Examples:
+      pmarchive new postmortem --title "Checkout errors" --sev 2 --class cache-stampede
+      pmarchive new near-miss
+    """
 
 
-def _taxonomy_and_folders(root: Path) -> tuple[Any, Path, Path, Any]:
+def _taxonomy_and_folders(project: Project) -> tuple[Any, Path, Path, Any]:
     """The taxonomy, both record folders and the run's day (the archive's configured today)."""
     from pmarchive.ingest.taxonomy import load_taxonomy
 
-    config, _ = _config(root, None)
-    taxonomy, problems = load_taxonomy(config.taxonomy_path, root)
+    config = project.config
+    taxonomy, problems = load_taxonomy(config.taxonomy_path, project.root)
     if any(p.severity.value == "error" for p in problems):
         raise click.ClickException("the taxonomy has errors; run 'pmarchive check' first")
     return taxonomy, config.postmortems_path, config.nearmisses_path, config.today
@@ -285,7 +347,7 @@ def _refuse_future(day: Any, today: Any) -> None:
 
 
 @new.command("postmortem")
-@ROOT_OPTION
+@archive_options
 @click.option("--title", required=True, help="One-line title.")
 @click.option("--sev", type=int, default=3, show_default=True, help="SEV level of the ladder.")
 @click.option(
@@ -307,6 +369,7 @@ def _refuse_future(day: Any, today: Any) -> None:
 @click.option("--team", "teams", multiple=True, help="Team slug; repeat for several.")
 def new_postmortem_command(
     root: Path,
+    config_file: Path | None,
     title: str,
     sev: int,
     day: Any,
@@ -314,10 +377,16 @@ def new_postmortem_command(
     detection: str,
     teams: tuple[str, ...],
 ) -> None:
-    """Write postmortems/<next id>.md with every section its SEV owes."""
+    """Write postmortems/<next id>.md with every section its SEV owes.
+
+    \b
+    Example:
+      pmarchive new postmortem --title "Checkout errors after cache flush" --sev 2 \\
+          --class cache-stampede --team checkout --date 2026-05-29
+    """
     from pmarchive.authoring.scaffold import ScaffoldError, new_postmortem
 
-    taxonomy, folder, _, today = _taxonomy_and_folders(root.resolve())
+    taxonomy, folder, _, today = _taxonomy_and_folders(_project(root, config_file))
     _refuse_future(day, today)
     try:
         path = new_postmortem(
@@ -336,7 +405,7 @@ def new_postmortem_command(
 
 
 @new.command("near-miss")
-@ROOT_OPTION
+@archive_options
 @click.option("--what", help="What nearly happened?")
 @click.option(
     "--caught-by",
@@ -352,9 +421,16 @@ def new_postmortem_command(
     show_default=True,
 )
 @click.option("--reporter", default="", help="Who reports it (optional).")
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Day it happened (default: the archive's today).",
+)
 def new_nearmiss_command(
     root: Path,
+    config_file: Path | None,
     what: str | None,
     caught_by: str | None,
     how_caught: str,
@@ -363,11 +439,18 @@ def new_nearmiss_command(
     reporter: str,
     day: Any,
 ) -> None:
-    """Three questions, one valid near-miss record: asked when not given as options."""
+    """Three questions, one valid near-miss record: asked when not given as options.
+
+    \b
+    Examples:
+      pmarchive new near-miss
+      pmarchive new near-miss --what "Disk at 95% on db-3" --caught-by defense \\
+          --class capacity-exhaustion --kind weak-signal
+    """
     from pmarchive.authoring.scaffold import NearMissAnswers, ScaffoldError, new_nearmiss
     from pmarchive.core.suggest import closest
 
-    taxonomy, _, folder, today = _taxonomy_and_folders(root.resolve())
+    taxonomy, _, folder, today = _taxonomy_and_folders(_project(root, config_file))
     _refuse_future(day, today)
     if not what:
         what = click.prompt("1/3 What nearly happened?")
@@ -419,7 +502,10 @@ def new_nearmiss_command(
 def init(directory: Path, today: str | None, plugin_source: str | None) -> None:
     """Create a new, valid, buildable archive in DIRECTORY (existing files are kept).
 
-    Example: pmarchive init my-archive --plugin-source git+https://git.example/you/pmarchive@v0.1.0
+    \b
+    Example:
+      pmarchive init our-archive \\
+          --plugin-source git+https://git.example/sre/pmarchive@v0.1.0
     """
     from pmarchive.authoring.scaffold import init_archive
     from pmarchive.core.clock import ClockError, run_today
@@ -442,7 +528,7 @@ def init(directory: Path, today: str | None, plugin_source: str | None) -> None:
 
 
 @main.command()
-@ROOT_OPTION
+@archive_options
 @AUDIENCE_OPTION
 @click.option(
     "--format",
@@ -465,12 +551,23 @@ def init(directory: Path, today: str | None, plugin_source: str | None) -> None:
     help="Write to a file instead of standard output (an existing file is refused).",
 )
 def export(
-    root: Path, audience: str | None, output_format: str, kind: str, output: Path | None
+    root: Path,
+    config_file: Path | None,
+    audience: str | None,
+    output_format: str,
+    kind: str,
+    output: Path | None,
 ) -> None:
-    """Export the validated dataset (only what the audience may see) as JSON, JSONL or CSV."""
+    """Export the validated dataset (only what the audience may see) as JSON, JSONL or CSV.
+
+    \b
+    Examples:
+      pmarchive export --format csv --kind postmortems -o incidents.csv
+      pmarchive export --audience public --format jsonl
+    """
     from pmarchive.site import export as exporter
 
-    archive, _ = _visible(root.resolve(), None, audience)
+    archive = _visible(_project(root, config_file), audience)
     records: list[AnyRecord] = {
         "all": archive.records,
         "postmortems": list[AnyRecord](archive.postmortems),
@@ -487,3 +584,48 @@ def export(
     except FileExistsError:
         raise click.ClickException(f"{output} already exists; nothing was written") from None
     click.echo(f"{len(records)} records written to {output}", err=True)
+
+
+@main.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@archive_options
+@AUDIENCE_OPTION
+def render(out: Path, root: Path, config_file: Path | None, audience: str | None) -> None:
+    """Write every generated page and data file of the site into OUT, without MkDocs.
+
+    Record, index, trend and review pages are written as Markdown with their front-matter at
+    their source paths; data files, assets and redirect pages at their site paths. The same
+    pipeline feeds the MkDocs plugin, so another static site generator can take over the
+    archive. OUT must not exist or be empty: nothing is ever overwritten.
+
+    \b
+    Examples:
+      pmarchive render ../archive-pages
+      pmarchive render --audience public --root ../our-archive /tmp/public-pages
+    """
+    from pmarchive.pipeline import generate, write_generated
+
+    project = _project(root, config_file)
+    if out.exists() and any(out.iterdir()):
+        raise click.ClickException(f"{out} is not empty; nothing was written")
+    full = _checked_archive(project)
+    chosen = _audience(project, audience)
+    custom = project.root / "overrides"
+    docs = docs_dir(project.config_file)
+    pages = frozenset(p.relative_to(docs).as_posix() for p in docs.rglob("*.md"))
+    try:
+        generated = generate(
+            full,
+            project.settings,
+            chosen,
+            template_dirs=[custom] if custom.is_dir() else [],
+            doc_pages=pages,
+        )
+    except (IndexBusyError, IndexIntegrityError) as exc:
+        raise click.ClickException(str(exc)) from None
+    written = write_generated(generated, out)
+    click.echo(
+        f"{len(generated.pages)} pages and {len(written) - len(generated.pages)} other files "
+        f"for the {chosen} audience written to {out}",
+        err=True,
+    )

@@ -1,0 +1,157 @@
+"""One run of the archive's pipeline, without MkDocs: load and check, choose the audience, index,
+and generate every page, data file and asset of the site.
+
+The MkDocs plugin hands the result to MkDocs as generated files; ``pmarchive render`` writes it
+to a folder, so the archive can move to another static site generator. Both call ``generate``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pmarchive.analysis.grouping import INDEX_KINDS, Groups, class_neighbours, group_records
+from pmarchive.ingest.archive import Archive
+from pmarchive.ingest.audience import for_audience
+from pmarchive.search.index import IndexStats, build_index
+from pmarchive.search.results import Hit
+from pmarchive.search.searcher import ArchiveIndex
+from pmarchive.settings import Settings
+from pmarchive.site.charts import PLOTLY_ASSET, PLOTLY_JS
+from pmarchive.site.export import combined_schema, json_schema, to_json
+from pmarchive.site.index_pages import IndexOptions, alias_redirects, all_index_pages
+from pmarchive.site.listing import index_url
+from pmarchive.site.record_page import (
+    ASSETS,
+    render_record_page,
+    search_page,
+    template_environment,
+)
+from pmarchive.site.trend_pages import TrendContext, trend_pages
+
+
+@dataclass
+class Generated:
+    """Everything one run adds to a site, by path inside the site's source or output."""
+
+    archive: Archive
+    """The archive as the build's audience may see it."""
+    groups: Groups
+    pages: dict[str, str] = field(default_factory=dict)
+    """Markdown source of every generated page (records first), by source path."""
+    record_uris: frozenset[str] = frozenset()
+    """Source paths of the record pages among ``pages``."""
+    data_files: dict[str, str] = field(default_factory=dict)
+    """/data/: the audience's dataset and the JSON Schema of the front-matter."""
+    assets: dict[str, bytes] = field(default_factory=dict)
+    """Stylesheets and scripts the site loads, by site path."""
+    static_files: dict[str, Path] = field(default_factory=dict)
+    """Files copied as they are (plotly.js from its package), by site path."""
+    redirects: dict[str, str] = field(default_factory=dict)
+    """HTML pages at old URLs (aliases of renamed classes and factors), by site path."""
+    index_stats: IndexStats | None = None
+
+
+def data_files(archive: Archive) -> dict[str, str]:
+    """/data/: the audience's dataset and the JSON Schema of the front-matter."""
+    extra = archive.config.extra_fields
+    schemas = {
+        "data/schema.json": combined_schema(archive.taxonomy, extra),
+        "data/schema-postmortem.json": json_schema("postmortem", archive.taxonomy, extra),
+        "data/schema-nearmiss.json": json_schema("nearmiss", archive.taxonomy, extra),
+    }
+    return {
+        "data/postmortems.json": to_json(archive.postmortems),
+        "data/nearmisses.json": to_json(archive.nearmisses),
+        **{path: json.dumps(schema, indent=2) + "\n" for path, schema in schemas.items()},
+    }
+
+
+def similar_records(
+    archive: Archive, index_dir: Path, limit: int
+) -> tuple[dict[str, list[Hit]], IndexStats]:
+    """Bring the audience's index up to date and list each record's similar records."""
+    stats = build_index(archive.records, index_dir)
+    searcher = ArchiveIndex(index_dir)
+    try:
+        similar = searcher.similar_all(archive.by_id(), limit)
+    finally:
+        searcher.close()  # `mkdocs serve` rebuilds must not pile up open searchers
+    return similar, stats
+
+
+def generate(
+    full: Archive,
+    settings: Settings,
+    audience: str,
+    *,
+    template_dirs: Sequence[Path] = (),
+    doc_pages: frozenset[str] | None = None,
+) -> Generated:
+    """Every page, data file and asset of the site for ``audience``, from a checked archive.
+
+    ``full`` must have no errors. ``template_dirs`` (the theme's ``custom_dir``) come before
+    the package's templates; ``doc_pages`` are the site's hand-written pages, which index pages
+    may link to (runbooks).
+    """
+    archive = for_audience(full, audience)
+    groups = group_records(archive.records)
+    by_id = archive.by_id()
+    env = template_environment(list(template_dirs))
+
+    def link(kind: str, key: str) -> str | None:
+        if kind == "records":
+            return by_id[key].url if key in by_id else None
+        return index_url(kind, key) if kind in INDEX_KINDS else None
+
+    similar, stats = similar_records(archive, settings.index_dir(audience), settings.similar_limit)
+    result = Generated(archive=archive, groups=groups, index_stats=stats)
+    for record in archive.records:
+        result.pages[record.src_uri] = render_record_page(
+            record,
+            archive.taxonomy,
+            env,
+            link,
+            class_neighbours(groups, record),
+            similar.get(record.id, []),
+        )
+    result.record_uris = frozenset(result.pages)
+    options = IndexOptions(same_class_limit=settings.same_class_limit, doc_pages=doc_pages)
+    trends = TrendContext(archive, settings.archive.today, settings.risk_weights)
+    result.pages.update(all_index_pages(archive, options, groups, trends))
+    result.pages.update(trend_pages(trends))
+    result.pages["search.md"] = search_page()
+    result.data_files = data_files(archive)
+    result.assets = dict(ASSETS)
+    result.static_files = {PLOTLY_ASSET: PLOTLY_JS}
+    result.redirects = alias_redirects(archive)
+    return result
+
+
+def write_generated(generated: Generated, out: Path) -> list[Path]:
+    """Write every generated page, data file, asset and redirect under ``out`` (for ``render``).
+
+    Pages keep their source paths (Markdown with front-matter); the rest keep their site
+    paths. Existing files are replaced only inside ``out``, which the caller made for it.
+    """
+    written: list[Path] = []
+
+    def put(rel: str, data: bytes) -> None:
+        target = out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        written.append(target)
+
+    for rel, text in generated.pages.items():
+        put(rel, text.encode("utf-8"))
+    for rel, text in generated.data_files.items():
+        put(rel, text.encode("utf-8"))
+    for rel, blob in generated.assets.items():
+        put(rel, blob)
+    for rel, path in generated.static_files.items():
+        put(rel, path.read_bytes())
+    for rel, text in generated.redirects.items():
+        put(rel, text.encode("utf-8"))
+    return written
