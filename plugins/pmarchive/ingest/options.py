@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -55,28 +56,25 @@ def plugin_options(config_file: Path) -> dict[str, Any]:
 
 
 def archive_config(root: Path, options: Mapping[str, Any]) -> ArchiveConfig:
-    """Build the core's config from plugin options (the same keys in mkdocs.yml and the CLI)."""
-    known = {
-        "postmortems_dir",
-        "nearmisses_dir",
-        "taxonomy_dir",
-        "postmortem_id_pattern",
-        "nearmiss_id_pattern",
-        "max_frontmatter_bytes",
-        "max_nesting",
-        "max_body_bytes",
-        "default_visibility",
-    }
-    kwargs: dict[str, Any] = {k: v for k, v in options.items() if k in known and v is not None}
-    extra_fields = options.get("extra_fields") or ()
-    lints = lint_config(options.get("lints") or {})
+    """The core's config from plugin options (the same keys in mkdocs.yml and the CLI).
+
+    The plain settings are ArchiveConfig's own fields, so no option name is repeated here;
+    ``settings.read_settings`` checks the whole option set (types, unknown names) for the plugin
+    and the CLI, and builds its ArchiveConfig the same way.
+    """
+    plain = {f.name for f in dataclasses.fields(ArchiveConfig)} - _BUILT
+    kwargs: dict[str, Any] = {k: v for k, v in options.items() if k in plain and v is not None}
     return ArchiveConfig(
         root=root,
-        extra_fields=tuple(extra_fields),
+        extra_fields=tuple(options.get("extra_fields") or ()),
         today=run_today(options.get("today")),
-        lints=lints,
+        lints=lint_config(options.get("lints") or {}),
         **kwargs,
     )
+
+
+_BUILT = frozenset({"root", "extra_fields", "today", "lints", "extra"})
+"""ArchiveConfig fields built from their options rather than copied."""
 
 
 def lint_config(options: Mapping[str, Any]) -> LintConfig:
