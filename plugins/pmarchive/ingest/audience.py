@@ -8,8 +8,10 @@ from collections.abc import Mapping
 
 from pmarchive.ingest.archive import Archive
 from pmarchive.model.records import AnyRecord
+from pmarchive.model.schema import VISIBILITIES
 
-LEVELS = {"public": 0, "internal": 1, "restricted": 2}
+LEVELS = {name: rank for rank, name in enumerate(VISIBILITIES)}
+"""Each audience's rank: a record is shown to builds whose audience ranks at least as high."""
 ENVIRONMENT_VARIABLE = "PMARCHIVE_AUDIENCE"
 
 

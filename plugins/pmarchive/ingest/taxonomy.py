@@ -1,7 +1,11 @@
-"""The curated vocabulary: cause classes, factors, severity ladder, teams, services, alerts."""
+"""The curated vocabulary: cause classes, factors, severity ladder, teams, services, alerts.
+
+Each entry's fields are read from its typed class in model/taxonomy.py (one description)."""
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -12,7 +16,7 @@ from pmarchive.core.suggest import did_you_mean
 from pmarchive.ingest.checks import check_entry
 from pmarchive.ingest.source import SourceProblem, check_file, read_text
 from pmarchive.ingest.yamlsafe import Located, YamlProblem, load_located
-from pmarchive.model.schema import BOTH, FieldSpec
+from pmarchive.model.schema import BOTH, FieldSpec, FieldType, annotation_type
 from pmarchive.model.taxonomy import (
     ALERT_NAME,
     ANALYSIS_LEVELS,
@@ -28,73 +32,49 @@ from pmarchive.model.taxonomy import (
     Team,
 )
 
+_ENTRY_TYPES: dict[str, type] = {
+    "classes": CauseClass,
+    "factors": Factor,
+    "teams": Team,
+    "services": Service,
+    "alerts": Alert,
+    "levels": SeverityLevel,
+}
+"""The typed entry of each taxonomy list; its attributes are the fields an entry accepts."""
+_CHOICES: dict[str, tuple[str, ...]] = {"fix_status": FIX_STATUSES, "analysis": ANALYSIS_LEVELS}
 
-def _spec(
-    name: str, type_: Any, required: bool = False, choices: tuple[str, ...] = ()
-) -> FieldSpec:
-    return FieldSpec(name, type_, BOTH, BOTH if required else (), choices=choices)
+
+def _entry_specs(cls: type, keyed: bool) -> dict[str, FieldSpec]:
+    """The fields of a taxonomy entry, from its class: required when the attribute has no
+    default; the first attribute of a ``keyed`` entry is its name, given by the mapping key."""
+    hints = typing.get_type_hints(cls)
+    attributes = dataclasses.fields(cls)[1:] if keyed else dataclasses.fields(cls)
+    specs: dict[str, FieldSpec] = {}
+    for attribute in attributes:
+        annotation = hints[attribute.name]
+        if dataclasses.is_dataclass(annotation):
+            field_type: FieldType = "items"  # a nested mapping, checked by its own specs
+        else:
+            field_type, _ = annotation_type(annotation, cls.__name__, attribute.name)
+        required = (
+            attribute.default is dataclasses.MISSING
+            and attribute.default_factory is dataclasses.MISSING
+        )
+        specs[attribute.name] = FieldSpec(
+            attribute.name,
+            field_type,
+            BOTH,
+            BOTH if required else (),
+            choices=_CHOICES.get(attribute.name, ()),
+        )
+    return specs
 
 
 _SPECS: dict[str, dict[str, FieldSpec]] = {
-    "classes": {
-        s.name: s
-        for s in (
-            _spec("title", "str", True),
-            _spec("description", "str"),
-            _spec("aliases", "str_list"),
-            _spec("candidate_fix", "str"),
-            _spec("fix_status", "str", choices=FIX_STATUSES),
-            _spec("fix_landed", "date"),
-        )
-    },
-    "factors": {
-        s.name: s
-        for s in (
-            _spec("title", "str", True),
-            _spec("description", "str"),
-            _spec("aliases", "str_list"),
-        )
-    },
-    "teams": {
-        s.name: s
-        for s in (_spec("title", "str", True), _spec("description", "str"), _spec("contact", "str"))
-    },
-    "services": {
-        s.name: s for s in (_spec("title", "str", True), _spec("team", "str"), _spec("tier", "int"))
-    },
-    "alerts": {
-        s.name: s
-        for s in (
-            _spec("summary", "str"),
-            _spec("runbook", "str"),
-            _spec("team", "str"),
-            _spec("classes", "str_list"),
-        )
-    },
-    "levels": {
-        s.name: s
-        for s in (
-            _spec("level", "int", True),
-            _spec("name", "str", True),
-            _spec("description", "str"),
-            _spec("criteria", "items"),
-            _spec("incident_commander", "bool"),
-            _spec("comms", "str"),
-            _spec("analysis", "str", choices=ANALYSIS_LEVELS),
-            _spec("due_business_days", "int"),
-        )
-    },
+    key: _entry_specs(cls, keyed=key != "levels") for key, cls in _ENTRY_TYPES.items()
 }
-_CRITERIA: dict[str, FieldSpec] = {
-    s.name: s
-    for s in (
-        _spec("customer_impact_pct", "number"),
-        _spec("duration_min", "number"),
-        _spec("revenue_impact_usd", "number"),
-        _spec("data_loss", "bool"),
-        _spec("security", "bool"),
-    )
-}
+_CRITERIA: dict[str, FieldSpec] = _entry_specs(SeverityCriteria, keyed=False)
+
 
 # file name -> (top-level key, required)
 TAXONOMY_FILES: dict[str, tuple[str, bool]] = {
@@ -205,42 +185,20 @@ def _read_named(key: str, entries: Any, doc: Located, report: Reporter, tax: Tax
             report.error(doc.line_of(path), key, f"'{name}' is not a valid name ({shape})")
             continue
         good = check_entry(entry, _SPECS[key], doc, path, report, f"{key}.{name}")
-        if key == "classes":
-            target[name] = CauseClass(
-                slug=name,
-                title=str(good.get("title", name)),
-                description=good.get("description", ""),
-                aliases=tuple(good.get("aliases", ())),
-                candidate_fix=good.get("candidate_fix", ""),
-                fix_status=good.get("fix_status", "none"),
-                fix_landed=good.get("fix_landed"),
-            )
-        elif key == "factors":
-            target[name] = Factor(
-                name,
-                str(good.get("title", name)),
-                good.get("description", ""),
-                tuple(good.get("aliases", ())),
-            )
-        elif key == "teams":
-            target[name] = Team(
-                name,
-                str(good.get("title", name)),
-                good.get("description", ""),
-                good.get("contact", ""),
-            )
-        elif key == "services":
-            target[name] = Service(
-                name, str(good.get("title", name)), good.get("team", ""), good.get("tier")
-            )
-        else:
-            target[name] = Alert(
-                name,
-                good.get("summary", ""),
-                good.get("runbook", ""),
-                good.get("team", ""),
-                tuple(good.get("classes", ())),
-            )
+        target[name] = _entry(_ENTRY_TYPES[key], _SPECS[key], name, good)
+
+
+def _entry(cls: type, specs: dict[str, FieldSpec], name: str, good: dict[str, Any]) -> Any:
+    """A typed entry from its checked fields; a missing required field (already reported)
+    falls back to the entry's name, so later checks still see the entry."""
+    values: dict[str, Any] = {}
+    for field_name, spec in specs.items():
+        if field_name in good:
+            value = good[field_name]
+            values[field_name] = tuple(value) if spec.type == "str_list" else value
+        elif spec.required:
+            values[field_name] = name
+    return cls(name, **values)
 
 
 def _read_levels(entries: Any, doc: Located, report: Reporter, tax: Taxonomy) -> None:
@@ -250,22 +208,13 @@ def _read_levels(entries: Any, doc: Located, report: Reporter, tax: Taxonomy) ->
     for index, entry in enumerate(entries):
         path = ("levels", index)
         good = check_entry(entry, _SPECS["levels"], doc, path, report, f"levels[{index}]")
-        if "level" not in good or "name" not in good:
+        if not {name for name, spec in _SPECS["levels"].items() if spec.required} <= good.keys():
             continue
         criteria_raw = good.get("criteria") or {}
         criteria = check_entry(
             criteria_raw, _CRITERIA, doc, (*path, "criteria"), report, f"levels[{index}].criteria"
         )
-        level = SeverityLevel(
-            level=good["level"],
-            name=good["name"],
-            description=good.get("description", ""),
-            criteria=SeverityCriteria(**criteria),
-            incident_commander=good.get("incident_commander", False),
-            comms=good.get("comms", ""),
-            analysis=good.get("analysis", "full"),
-            due_business_days=good.get("due_business_days", 5),
-        )
+        level = SeverityLevel(**{**good, "criteria": SeverityCriteria(**criteria)})
         if level.level in tax.severity:
             report.error(doc.line_of(path), "level", f"level {level.level} is defined twice")
             continue

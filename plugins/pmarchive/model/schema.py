@@ -170,7 +170,7 @@ _SCALARS: dict[object, FieldType] = {
 }
 
 
-def _field_type(annotation: Any, owner: str, name: str) -> tuple[FieldType, type | None]:
+def annotation_type(annotation: Any, owner: str, name: str) -> tuple[FieldType, type | None]:
     """The FieldType an attribute's annotation stands for, and the entry class of a list of
     mappings; an annotation with no front-matter meaning is a TypeError at import."""
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
@@ -201,7 +201,9 @@ def declared_specs(
         if declared is None or attribute.name in inherited:
             continue
         assert isinstance(declared, _Declared)
-        field_type, entry_class = _field_type(hints[attribute.name], cls.__name__, attribute.name)
+        field_type, entry_class = annotation_type(
+            hints[attribute.name], cls.__name__, attribute.name
+        )
         required = (
             attribute.default is dataclasses.MISSING
             and attribute.default_factory is dataclasses.MISSING
