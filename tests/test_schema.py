@@ -15,10 +15,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from pmarchive.authoring.scaffold import _front_matter
 from pmarchive.cli import main
 from pmarchive.ingest.archive import load_archive
 from pmarchive.ingest.config import ArchiveConfig
-from pmarchive.ingest.taxonomy import load_taxonomy
+from pmarchive.ingest.taxonomy import _ENTRY_TYPES, _SPECS, load_taxonomy
 from pmarchive.model.frontmatter import (
     ACTION_ITEM_FIELDS,
     FIELDS,
@@ -348,3 +349,39 @@ class _Odd:
 def test_a_field_without_a_header_or_a_type_fails_at_import(cls: type, message: str) -> None:
     with pytest.raises(TypeError, match=re.escape(message)):
         declared_specs(cls, PM)
+
+
+@pytest.mark.parametrize(
+    ("entry", "required", "choices"),
+    [
+        ("classes", ["title"], {"fix_status": ("none", "proposed", "funded", "landed")}),
+        ("factors", ["title"], {}),
+        ("teams", ["title"], {}),
+        ("services", ["title"], {}),
+        ("alerts", [], {}),
+        ("levels", ["level", "name"], {"analysis": ("full", "lightweight", "note")}),
+    ],
+)
+def test_taxonomy_entries_take_their_fields_from_their_classes(
+    entry: str, required: list[str], choices: dict[str, tuple[str, ...]]
+) -> None:
+    specs = _SPECS[entry]
+    keyed = entry != "levels"
+    attributes = [f.name for f in dataclasses.fields(_ENTRY_TYPES[entry])]
+    assert list(specs) == (attributes[1:] if keyed else attributes)
+    assert [name for name, spec in specs.items() if spec.required] == required
+    assert {name: spec.choices for name, spec in specs.items() if spec.choices} == choices
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields", "message"),
+    [
+        ("nearmiss", {"id": "NM-1", "title": "t"}, "required but not written: ['date', "),
+        ("postmortem", {"mystery": 1}, "undeclared: ['mystery']"),
+    ],
+)
+def test_scaffolded_front_matter_must_match_the_declaration(
+    kind: Kind, fields: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        _front_matter(kind, fields)
