@@ -141,6 +141,9 @@ def test_runbook_gets_prior_incidents(site: Path) -> None:
 def test_alias_url_redirects_to_the_current_class(site: Path) -> None:
     html = (site / "classes/thundering-herd/index.html").read_text()
     assert 'http-equiv="refresh" content="0; url=../cache-stampede/"' in html
+    # the #fragment survives through the redirect asset, loaded before the meta refresh
+    assert html.index('<script src="../../assets/pmarchive/redirect.js">') < html.index("refresh")
+    assert "location.hash" in (site / "assets/pmarchive/redirect.js").read_text()
 
 
 def test_class_overview_counts_match_records(site: Path) -> None:

@@ -10,7 +10,17 @@ from typing import Any
 import plotly
 import plotly.graph_objects as go
 
-from pmarchive.analysis.figures import ActionItemBalance, ClassRecurrence, DetectionQuarter, IncidentPyramid, NearMissRate, RecurrenceByClass, RiskRegister, Timings
+from pmarchive.analysis.figures import (
+    ActionItemBalance,
+    ClassRecurrence,
+    DetectionQuarter,
+    IncidentPyramid,
+    NearMissRate,
+    RecurrenceByClass,
+    RiskRegister,
+    Timings,
+)
+from pmarchive.site.urls import DIRECTORY_URLS, Linker
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 PLOTLY_ASSET = "assets/pmarchive/plotly.min.js"
@@ -232,10 +242,9 @@ def chart_html(chart_id: str, figure: go.Figure, caption: str) -> str:
     )
 
 
-def chart_scripts(src: str) -> str:
+def chart_scripts(src: str, linker: Linker = DIRECTORY_URLS) -> str:
     """The two script tags a page with charts ends with (plotly.js from the site, once)."""
-    prefix = "../" * (src.count("/") + (0 if src.endswith("index.md") else 1))
-    return (
-        f'<script src="{prefix}{PLOTLY_ASSET}"></script>\n'
-        f'<script src="{prefix}{CHARTS_ASSET}"></script>'
+    return "\n".join(
+        f'<script src="{html.escape(linker(src, asset), quote=True)}"></script>'
+        for asset in (PLOTLY_ASSET, CHARTS_ASSET)
     )

@@ -7,12 +7,22 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pmarchive.ingest.archive import Archive
 from pmarchive.analysis.grouping import INDEX_KINDS, Groups, group_records
-from pmarchive.site.listing import counts_line, index_src, index_url, listing, md_text, pager, paginate, record_table, rel_link
+from pmarchive.ingest.archive import Archive
 from pmarchive.model.records import AnyRecord, PostMortem
+from pmarchive.site.listing import (
+    counts_line,
+    index_src,
+    listing,
+    md_text,
+    pager,
+    paginate,
+    record_table,
+    rel_link,
+)
 from pmarchive.site.safety import safe_url
 from pmarchive.site.trend_pages import TrendContext, alert_section, class_section
+from pmarchive.site.urls import DIRECTORY_URLS, Linker, site_path
 
 SAME_CLASS_LIMIT = 20
 
@@ -227,22 +237,33 @@ def withheld_note(archive: Archive) -> str:
     )
 
 
-def alias_redirects(archive: Archive) -> dict[str, str]:
-    """Old class and factor names keep their URLs: a redirect page at each alias."""
+REDIRECT_SCRIPT = "assets/pmarchive/redirect.js"
+"""Keeps the #fragment on the way from an alias page to the current one."""
+
+
+def alias_redirects(archive: Archive, linker: Linker = DIRECTORY_URLS) -> dict[str, str]:
+    """Old class and factor names keep their URLs: a redirect page, by site path, where the
+    alias's own page would be (``classes/<alias>/`` with directory URLs)."""
     pages: dict[str, str] = {}
     for kind in ("classes", "factors"):
         for key, entry in getattr(archive.taxonomy, kind).items():
             for alias in entry.aliases:
-                target = f"../{index_url(kind, key).split('/', 1)[1]}"
-                pages[f"{kind}/{alias.lower()}/index.html"] = redirect_html(target)
+                alias_src = f"{kind}/{alias.lower()}.md"
+                pages[site_path(linker, alias_src)] = redirect_html(
+                    linker(alias_src, index_src(kind, key)),
+                    linker(alias_src, REDIRECT_SCRIPT),
+                )
     return pages
 
 
-def redirect_html(target: str) -> str:
+def redirect_html(target: str, script: str) -> str:
+    """A page that sends the reader to ``target`` with the #fragment they came with (``script``,
+    the redirect asset); the meta refresh, without the fragment, when scripts do not run."""
     url = html.escape(target, quote=True)
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">\n'
         f'<title>Moved</title><link rel="canonical" href="{url}">\n'
+        f'<script src="{html.escape(script, quote=True)}"></script>\n'
         f'<meta http-equiv="refresh" content="0; url={url}">\n'
         f'</head><body><p>This page moved to <a href="{url}">{url}</a>.</p></body></html>\n'
     )

@@ -12,8 +12,9 @@ import yaml
 
 from pmarchive.model.frontmatter import HEADER_ROWS, item_columns
 from pmarchive.model.records import AnyRecord, PostMortem
-from pmarchive.site.safety import plain_title
 from pmarchive.model.taxonomy import Taxonomy
+from pmarchive.site.safety import plain_title
+from pmarchive.site.urls import DIRECTORY_URLS, Linker
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 PACKAGE_ASSETS = Path(__file__).parent / "assets"
@@ -29,7 +30,8 @@ SITE_WIDE = ("assets/pmarchive/pmarchive.css", "assets/pmarchive/search.js")
 """The assets every page loads; charts.js and plotly.js load only on pages with charts."""
 
 LinkResolver = Callable[[str, str], "str | None"]
-"""(index kind, key) -> site-relative URL of that index page, or None when it has none."""
+"""(index kind or 'records', key) -> source path of the page the header links to, or None when
+it has none (``listing.page_sources``)."""
 
 
 def no_links(kind: str, key: str) -> str | None:
@@ -104,14 +106,17 @@ def render_record_page(
     link: LinkResolver = no_links,
     neighbours: Sequence[object] = (),
     similar: Sequence[object] = (),
+    linker: Linker = DIRECTORY_URLS,
 ) -> str:
-    """The whole Markdown source of a record's page: meta, header block, then the body."""
-    depth = record.url.count("/")
-    prefix = "../" * depth
+    """The whole Markdown source of a record's page: meta, header block, then the body.
+
+    The header is raw HTML, which MkDocs does not rewrite: ``linker`` turns the source paths
+    ``link`` gives into URLs in the build's URL mode.
+    """
 
     def href(kind: str, key: str) -> str | None:
         target = link(kind, key)
-        return prefix + target if target is not None else None
+        return linker(record.src_uri, target) if target is not None else None
 
     context: dict[str, Any] = {
         "record": record,

@@ -8,9 +8,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from pmarchive.analysis import figures as an
-from pmarchive.site import charts as charts
 from pmarchive.ingest.archive import Archive
+from pmarchive.site import charts as charts
 from pmarchive.site.listing import index_src, md_text, rel_link
+from pmarchive.site.urls import DIRECTORY_URLS, Linker
 
 TOP_CLASSES = 5
 AUDIT_ROWS = 400
@@ -55,9 +56,15 @@ class TrendContext:
     """Everything the trend pages share, computed once per build."""
 
     def __init__(
-        self, archive: Archive, today: dt.date, weights: an.RiskWeights | None = None
+        self,
+        archive: Archive,
+        today: dt.date,
+        weights: an.RiskWeights | None = None,
+        linker: Linker = DIRECTORY_URLS,
     ) -> None:
         self.archive = archive
+        self.linker = linker
+        """Links in the pages' raw HTML (chart scripts), in the build's URL mode."""
         self.today = today
         self.weights = weights or an.RiskWeights()
         self.pms = archive.postmortems
@@ -176,7 +183,7 @@ def trends_page(ctx: TrendContext) -> str:
         "",
         _actions_table(actions),
         _formula(an.action_item_balance),
-        charts.chart_scripts(src),
+        charts.chart_scripts(src, ctx.linker),
     ]
     return "\n".join(parts) + "\n"
 
@@ -283,7 +290,7 @@ def risk_page(ctx: TrendContext) -> str:
                 "",
                 _risk_table(src, ctx.register),
                 _formula(an.risk_register),
-                charts.chart_scripts(src),
+                charts.chart_scripts(src, ctx.linker),
             ]
         )
         + "\n"
@@ -514,7 +521,7 @@ def class_section(ctx: TrendContext, slug: str, src: str) -> str:
                 ),
                 "",
                 _table(list(ctx.recurrence.quarters), [row.counts]),
-                charts.chart_scripts(src),
+                charts.chart_scripts(src, ctx.linker),
             ]
         )
         + "\n"
@@ -541,7 +548,7 @@ def alert_section(ctx: TrendContext, classes: Sequence[str], src: str) -> str:
                     ["Class", *ctx.recurrence.quarters],
                     [(_class_link(src, r.slug), *r.counts) for r in rows],
                 ),
-                charts.chart_scripts(src),
+                charts.chart_scripts(src, ctx.linker),
             ]
         )
         + "\n"
