@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from mkdocs.commands.build import build
 from mkdocs.config import load_config
 from playwright.sync_api import Browser
 
-from pmarchive.ingest.archive import load_archive
+from pmarchive.ingest.archive import Archive, load_archive
 from pmarchive.ingest.options import archive_config, plugin_options
 from pmarchive.model.records import PostMortem
 from pmarchive.search.server import create_app
@@ -18,18 +19,39 @@ from pmarchive.search.server import create_app
 from .browser import chromium, serve_app, serve_directory, watch
 
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ("mkdocs.yml", "docs", "overrides", "postmortems", "nearmisses", "taxonomy")
+"""The checkout's example archive: what a build of its mkdocs.yml reads."""
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def example_site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def example_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the example archive, so the build and its search index never write into the
+    checkout (the index goes under the config file's folder)."""
+    root = tmp_path_factory.mktemp("example-archive")
+    for name in EXAMPLE:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, root / name)
+        else:
+            shutil.copy2(ROOT / name, root / name)
+    return root
+
+
+def index_dir(root: Path) -> Path:
+    options = plugin_options(root / "mkdocs.yml")
+    return root / str(options.get("search_index_dir", ".pmarchive/search-index")) / "internal"
+
+
+@pytest.fixture(scope="module")
+def example_site_dir(tmp_path_factory: pytest.TempPathFactory, example_root: Path) -> Path:
     site_dir = tmp_path_factory.mktemp("example-site")
-    config = load_config(str(ROOT / "mkdocs.yml"), site_dir=str(site_dir), strict=True)
+    config = load_config(str(example_root / "mkdocs.yml"), site_dir=str(site_dir), strict=True)
     config.plugins.on_startup(command="build", dirty=False)
     try:
         build(config)
     finally:
         config.plugins.on_shutdown()
+    assert index_dir(example_root).is_dir()  # the index is built in the copy
     return site_dir
 
 
@@ -41,11 +63,9 @@ def example_site(example_site_dir: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def served_with_api(example_site_dir: Path) -> Iterator[str]:
+def served_with_api(example_site_dir: Path, example_root: Path) -> Iterator[str]:
     """The site with the search API, as `pmarchive serve` runs it."""
-    options = plugin_options(ROOT / "mkdocs.yml")
-    index_dir = ROOT / str(options.get("search_index_dir", ".pmarchive/search-index")) / "internal"
-    with serve_app(create_app(example_site_dir, index_dir)) as base:
+    with serve_app(create_app(example_site_dir, index_dir(example_root))) as base:
         yield base
 
 
@@ -55,10 +75,16 @@ def browser() -> Iterator[Browser]:
         yield instance
 
 
-def example_incident() -> PostMortem:
-    archive = load_archive(archive_config(ROOT, plugin_options(ROOT / "mkdocs.yml")))
+def example_archive(root: Path) -> Archive:
+    archive = load_archive(archive_config(root, plugin_options(root / "mkdocs.yml")))
     assert archive.errors == []
-    with_items = [pm for pm in archive.postmortems if pm.action_items and pm.started_at]
+    return archive
+
+
+def example_incident(root: Path) -> PostMortem:
+    with_items = [
+        pm for pm in example_archive(root).postmortems if pm.action_items and pm.started_at
+    ]
     return with_items[0]
 
 
@@ -72,8 +98,10 @@ def test_home_page_loads_offline(browser: Browser, example_site: str) -> None:
     watched.assert_clean()
 
 
-def test_incident_page_header_block(browser: Browser, example_site: str) -> None:
-    incident = example_incident()
+def test_incident_page_header_block(
+    browser: Browser, example_site: str, example_root: Path
+) -> None:
+    incident = example_incident(example_root)
     page = browser.new_page()
     watched = watch(page, example_site)
     response = page.goto(example_site + incident.url)
@@ -92,8 +120,12 @@ def test_incident_page_header_block(browser: Browser, example_site: str) -> None
     watched.assert_clean()
 
 
-def test_alert_page_to_every_prior_incident_and_class(browser: Browser, example_site: str) -> None:
-    archive = load_archive(archive_config(ROOT, plugin_options(ROOT / "mkdocs.yml")))
+def test_alert_page_to_every_prior_incident_and_class(
+    browser: Browser, example_site: str, example_root: Path
+) -> None:
+    archive = load_archive(
+        archive_config(example_root, plugin_options(example_root / "mkdocs.yml"))
+    )
     alert = "HighErrorRate"
     expected = {r.id for r in archive.records if alert in r.alerts}
     page = browser.new_page()
@@ -156,11 +188,30 @@ def test_search_page_without_api_says_so(browser: Browser, example_site: str) ->
     assert "search API" in page.locator("#pm-status").inner_text()
 
 
+AXIS_TEXT = ".xtick text, .ytick text, .legendtext"
+"""Text drawn in the layout's font: tick labels and legend entries (bar labels keep their own)."""
+
+FONT_AND_FILL = """(selector) => [...document.querySelectorAll('.pm-plot')].map(p => [
+    p.layout.font.color,
+    getComputedStyle(p.querySelector(selector)).fill,
+])"""
+"""Per plot: the layout's font colour and the fill of its first tick label or legend entry."""
+
+REDRAWN_DARK = """([before, selector]) => {
+    const fg = getComputedStyle(document.body).getPropertyValue('--md-default-fg-color').trim();
+    const plots = [...document.querySelectorAll('.pm-plot')];
+    return plots.length === before.length && plots.every((p, i) =>
+        p.layout.font.color === fg && fg !== before[i][0] &&
+        getComputedStyle(p.querySelector(selector)).fill !== before[i][1]);
+}"""
+"""True once every plot is relaid out in the slate foreground and its text is drawn in it."""
+
+
 @pytest.mark.parametrize("page_path", ["trends/", "risk-register/", "classes/cache-stampede/"])
 def test_charts_draw_in_a_real_browser(
     browser: Browser, example_site: str, page_path: str, tmp_path: Path
 ) -> None:
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme="light")
     watched = watch(page, example_site)
     page.goto(example_site + page_path)
     page.wait_for_function(
@@ -173,7 +224,12 @@ def test_charts_draw_in_a_real_browser(
     shot = tmp_path / "chart.png"
     plot.screenshot(path=str(shot))
     assert shot.stat().st_size > 5_000  # a drawn chart, not an empty box
-    # the palette toggle redraws the charts in the dark scheme without errors
+    # the palette toggle redraws every chart in the dark scheme without errors: each plot's font
+    # takes the slate foreground and its drawn text changes colour
+    before = page.evaluate(FONT_AND_FILL, AXIS_TEXT)
+    assert before and all(font and fill for font, fill in before), before
     page.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
-    page.wait_for_timeout(200)
+    page.wait_for_function(REDRAWN_DARK, arg=[before, AXIS_TEXT])
+    after = page.evaluate(FONT_AND_FILL, AXIS_TEXT)
+    assert all(a[1] != b[1] for a, b in zip(after, before, strict=True)), (before, after)
     watched.assert_clean()
