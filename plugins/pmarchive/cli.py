@@ -18,6 +18,7 @@ from pmarchive.ingest.config import ArchiveConfig
 from pmarchive.ingest.docpages import check_doc_pages
 from pmarchive.ingest.options import docs_dir, plugin_options
 from pmarchive.model.records import AnyRecord
+from pmarchive.model.schema import CAUGHT_BY, DETECTION_SOURCES, NEARMISS_KINDS
 from pmarchive.search.index import IndexBusyError, IndexIntegrityError, build_index
 from pmarchive.search.query import QueryError
 from pmarchive.search.searcher import ArchiveIndex
@@ -362,7 +363,7 @@ def _refuse_future(day: Any, today: Any) -> None:
 )
 @click.option(
     "--detection",
-    type=click.Choice(["alert", "human", "customer"]),
+    type=click.Choice(DETECTION_SOURCES),
     default="alert",
     show_default=True,
 )
@@ -409,14 +410,14 @@ def new_postmortem_command(
 @click.option("--what", help="What nearly happened?")
 @click.option(
     "--caught-by",
-    type=click.Choice(["luck", "defense", "person"]),
+    type=click.Choice(CAUGHT_BY),
     help="What caught it: luck, a defense, or a person?",
 )
 @click.option("--how", "how_caught", default="", help="How it was caught, in a sentence.")
 @click.option("--class", "cause_class", help="Which cause class?")
 @click.option(
     "--kind",
-    type=click.Choice(["near-miss", "weak-signal"]),
+    type=click.Choice(NEARMISS_KINDS),
     default="near-miss",
     show_default=True,
 )
@@ -455,9 +456,7 @@ def new_nearmiss_command(
     if not what:
         what = click.prompt("1/3 What nearly happened?")
     if not caught_by:
-        caught_by = click.prompt(
-            "2/3 What caught it?", type=click.Choice(["luck", "defense", "person"])
-        )
+        caught_by = click.prompt("2/3 What caught it?", type=click.Choice(CAUGHT_BY))
         if not how_caught:
             how_caught = click.prompt("    How, in a sentence?", default="", show_default=False)
     names = sorted(taxonomy.classes)

@@ -9,7 +9,6 @@ from pathlib import Path
 from pmarchive.core.diagnostics import Diagnostic, Reporter, Severity
 from pmarchive.core.suggest import did_you_mean
 from pmarchive.ingest.config import ArchiveConfig
-from pmarchive.ingest.fields import Kind
 from pmarchive.ingest.source import (
     SourceProblem,
     SplitDocument,
@@ -23,6 +22,7 @@ from pmarchive.ingest.validate import validate_record
 from pmarchive.ingest.yamlsafe import YamlProblem, load_located
 from pmarchive.lints.rules import LintFinding, lint_record, secret_findings_in
 from pmarchive.model.records import AnyRecord, NearMiss, PostMortem
+from pmarchive.model.schema import Kind
 from pmarchive.model.taxonomy import Taxonomy
 
 

@@ -51,6 +51,17 @@ def _search_field(search: Search) -> Any:
 SEARCHED = tuple(spec for spec in FIELDS if spec.search is not None)
 """The front-matter fields the index holds, each as its declaration says."""
 
+INDEX_LAYOUT = (
+    f"{SCHEMA_VERSION}:"
+    + hashlib.sha256(
+        repr(
+            sorted((spec.search.name, repr(spec.search)) for spec in SEARCHED if spec.search)
+        ).encode()
+    ).hexdigest()[:16]
+)
+"""The code's version and a fingerprint of the declared search fields: an index written for
+another layout (a field added to the declaration, say) is rebuilt, never reused."""
+
 
 def schema() -> Schema:
     fields = {spec.search.name: _search_field(spec.search) for spec in SEARCHED if spec.search}
@@ -251,7 +262,7 @@ def _build_locked(records: Sequence[AnyRecord], base: Path) -> IndexStats:
     wanted = {record.id: (record, content_hash(record)) for record in records}
     existing: dict[str, str] | None = None
     rebuilt = ""
-    if old is not None and _version(old) == SCHEMA_VERSION:
+    if old is not None and _version(old) == INDEX_LAYOUT:
         try:
             existing = _indexed_hashes(old)
         except IndexIntegrityError as exc:
@@ -265,7 +276,7 @@ def _build_locked(records: Sequence[AnyRecord], base: Path) -> IndexStats:
     else:
         existing = {}
         new.mkdir()
-        (new / VERSION_FILE).write_text(str(SCHEMA_VERSION))
+        (new / VERSION_FILE).write_text(INDEX_LAYOUT)
         idx = index.create_in(str(new), schema())
     added = updated = removed = unchanged = 0
     writer = idx.writer()
@@ -316,11 +327,11 @@ def _indexed_hashes(directory: Path) -> dict[str, str]:
     return existing
 
 
-def _version(directory: Path) -> int:
+def _version(directory: Path) -> str:
     try:
-        return int((directory / VERSION_FILE).read_text())
-    except (OSError, ValueError):
-        return 0
+        return (directory / VERSION_FILE).read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def _swap_current(base: Path, target: str) -> None:
