@@ -35,3 +35,22 @@ def build_site(root: Path, mkdocs_yml: str = MKDOCS_YML, strict: bool = True) ->
     finally:
         config.plugins.on_shutdown()
     return Path(config.site_dir)
+
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE_PARTS = ("mkdocs.yml", "postmortems", "nearmisses", "taxonomy", "docs", "overrides")
+
+
+def copy_example(dest: Path) -> Path:
+    """A copy of the bundled example archive in ``dest``: a build there writes its site and its
+    search index into the copy, never into the checkout."""
+    import shutil
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in EXAMPLE_PARTS:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name)
+        else:
+            shutil.copy2(source, dest / name)
+    return dest

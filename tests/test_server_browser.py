@@ -16,6 +16,7 @@ from pmarchive.ingest.options import plugin_options
 from pmarchive.search.server import create_app
 
 from .browser import chromium, serve_app, watch
+from .sites import copy_example
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.browser
@@ -31,15 +32,17 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    root = copy_example(tmp_path_factory.mktemp("csp-archive"))  # never the checkout's index
     site_dir = tmp_path_factory.mktemp("csp-site")
-    config = load_config(str(ROOT / "mkdocs.yml"), site_dir=str(site_dir), strict=True)
+    config = load_config(str(root / "mkdocs.yml"), site_dir=str(site_dir), strict=True)
     config.plugins.on_startup(command="build", dirty=False)
     try:
         build(config)
     finally:
         config.plugins.on_shutdown()
-    options = plugin_options(ROOT / "mkdocs.yml")
-    index_dir = ROOT / str(options.get("search_index_dir", ".pmarchive/search-index")) / "internal"
+    options = plugin_options(root / "mkdocs.yml")
+    index_dir = root / str(options.get("search_index_dir", ".pmarchive/search-index")) / "internal"
+    assert index_dir.is_dir()
     with serve_app(create_app(site_dir, index_dir)) as base:
         yield base, site_dir
 
