@@ -9,8 +9,7 @@ from types import MappingProxyType
 
 from pmarchive.analysis.stats import rate
 from pmarchive.model.records import PostMortem
-
-ACTION_KINDS = ("prevent", "detect", "recover", "investigate")
+from pmarchive.model.schema import ACTION_KINDS
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pmarchive.analysis._shared import DEFAULT_RECENT_DAYS
 from pmarchive.analysis.actions import (
-    ACTION_KINDS,
     ActionItemBalance,
     OverdueItem,
     action_item_balance,
@@ -30,7 +29,6 @@ from pmarchive.analysis.risk import RiskEntry, RiskRegister, RiskWeights, risk_r
 from pmarchive.analysis.sev_audit import SevAudit, SevFinding, implied_level, sev_audit
 from pmarchive.analysis.stats import Spread, median, percentile_nearest_rank, spread
 from pmarchive.analysis.timings import (
-    DETECTION_SOURCES,
     DetectionQuarter,
     NearMissRate,
     TimingKey,
@@ -40,6 +38,7 @@ from pmarchive.analysis.timings import (
     nearmiss_rate,
     time_to_detect_and_resolve,
 )
+from pmarchive.model.schema import ACTION_KINDS, DETECTION_SOURCES
 
 __all__ = [
     "ACTION_KINDS",

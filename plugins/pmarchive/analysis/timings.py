@@ -10,10 +10,9 @@ from pmarchive.analysis._shared import classes_of, in_quarter
 from pmarchive.analysis.stats import Spread, rate, spread
 from pmarchive.core.calendar import quarter_of
 from pmarchive.model.records import NearMiss, PostMortem
+from pmarchive.model.schema import DETECTION_SOURCES
 
 TimingKey = Literal["quarter", "class"]
-
-DETECTION_SOURCES = ("alert", "human", "customer")
 
 
 @dataclass(frozen=True)
