@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pmarchive.analysis.grouping import INDEX_KINDS, Groups, class_neighbours, group_records
+from pmarchive.analysis.grouping import Groups, class_neighbours, group_records
 from pmarchive.ingest.archive import Archive
 from pmarchive.ingest.audience import for_audience
 from pmarchive.search.index import IndexStats, build_index
@@ -22,7 +22,7 @@ from pmarchive.settings import Settings
 from pmarchive.site.charts import PLOTLY_ASSET, PLOTLY_JS
 from pmarchive.site.export import combined_schema, json_schema, to_json
 from pmarchive.site.index_pages import IndexOptions, alias_redirects, all_index_pages
-from pmarchive.site.listing import index_url
+from pmarchive.site.listing import page_sources
 from pmarchive.site.record_page import (
     ASSETS,
     render_record_page,
@@ -30,6 +30,7 @@ from pmarchive.site.record_page import (
     template_environment,
 )
 from pmarchive.site.trend_pages import TrendContext, trend_pages
+from pmarchive.site.urls import DIRECTORY_URLS, Linker
 
 
 @dataclass
@@ -89,22 +90,19 @@ def generate(
     *,
     template_dirs: Sequence[Path] = (),
     doc_pages: frozenset[str] | None = None,
+    linker: Linker = DIRECTORY_URLS,
 ) -> Generated:
     """Every page, data file and asset of the site for ``audience``, from a checked archive.
 
     ``full`` must have no errors. ``template_dirs`` (the theme's ``custom_dir``) come before
     the package's templates; ``doc_pages`` are the site's hand-written pages, which index pages
-    may link to (runbooks).
+    may link to (runbooks). ``linker`` makes the links in raw HTML (record headers, chart
+    scripts, redirects) in the build's URL mode; the plugin passes MkDocs' own.
     """
     archive = for_audience(full, audience)
     groups = group_records(archive.records)
-    by_id = archive.by_id()
+    link = page_sources(archive.by_id())
     env = template_environment(list(template_dirs))
-
-    def link(kind: str, key: str) -> str | None:
-        if kind == "records":
-            return by_id[key].url if key in by_id else None
-        return index_url(kind, key) if kind in INDEX_KINDS else None
 
     similar, stats = similar_records(archive, settings.index_dir(audience), settings.similar_limit)
     result = Generated(archive=archive, groups=groups, index_stats=stats)
@@ -116,17 +114,18 @@ def generate(
             link,
             class_neighbours(groups, record),
             similar.get(record.id, []),
+            linker=linker,
         )
     result.record_uris = frozenset(result.pages)
     options = IndexOptions(same_class_limit=settings.same_class_limit, doc_pages=doc_pages)
-    trends = TrendContext(archive, settings.archive.today, settings.risk_weights)
+    trends = TrendContext(archive, settings.archive.today, settings.risk_weights, linker)
     result.pages.update(all_index_pages(archive, options, groups, trends))
     result.pages.update(trend_pages(trends))
     result.pages["search.md"] = search_page()
     result.data_files = data_files(archive)
     result.assets = dict(ASSETS)
     result.static_files = {PLOTLY_ASSET: PLOTLY_JS}
-    result.redirects = alias_redirects(archive)
+    result.redirects = alias_redirects(archive, linker)
     return result
 
 

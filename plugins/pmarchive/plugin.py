@@ -25,6 +25,7 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
+from mkdocs.utils import get_relative_url
 
 from pmarchive.core.diagnostics import Diagnostic, Severity
 from pmarchive.ingest.archive import load_archive
@@ -37,6 +38,7 @@ from pmarchive.site.index_pages import prior_incidents_section, recent_section
 from pmarchive.site.leaks import withheld_links, withheld_outputs
 from pmarchive.site.record_page import SITE_WIDE, THEME_OVERRIDES
 from pmarchive.site.safety import plain_title, sanitize_html
+from pmarchive.site.urls import Linker
 
 log = get_plugin_logger(__name__)
 
@@ -76,6 +78,21 @@ def _report(diagnostics: Sequence[Diagnostic], what: str) -> None:
         more = len(errors) - len(shown)
         tail = f"\n... and {more} more (run 'pmarchive check')" if more > 0 else ""
         raise PluginError(f"{what} {len(errors)} error(s):\n" + "\n".join(shown) + tail)
+
+
+def mkdocs_linker(config: MkDocsConfig, files: Files) -> Linker:
+    """Links in the core's raw HTML by MkDocs' own rules: File.url and get_relative_url."""
+
+    def url(src_uri: str) -> str:
+        file = files.get_file_from_path(src_uri)
+        if file is None:  # generated later in this build: MkDocs puts it where File says
+            file = File(src_uri, None, config.site_dir, config.use_directory_urls)
+        return file.url
+
+    def link(from_src: str, to_src: str) -> str:
+        return get_relative_url(url(to_src), url(from_src))
+
+    return link
 
 
 class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
@@ -139,6 +156,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
                 self.audience,
                 template_dirs=[Path(custom_dir)] if custom_dir else [],
                 doc_pages=frozenset(f.src_uri for f in files.documentation_pages()),
+                linker=mkdocs_linker(config, files),
             )
         except (IndexBusyError, IndexIntegrityError) as exc:
             raise PluginError(f"search index: {exc}") from None

@@ -31,11 +31,6 @@ def index_src(section: str, key: str | None = None, page: int = 1) -> str:
     return f"{section}/{slug(key)}/{page}.md"
 
 
-def index_url(section: str, key: str | None = None) -> str:
-    """The contract URL of an index page with directory URLs; links use ``index_src``."""
-    return f"{section}/" if key is None else f"{section}/{slug(key)}/"
-
-
 def page_sources(by_id: Mapping[str, AnyRecord]) -> LinkResolver:
     """What a record header links to: (kind, key) -> the source path of a record's page or of an
     index page, None for a record not in the build or a kind without pages."""
