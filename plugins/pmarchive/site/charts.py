@@ -10,6 +10,7 @@ from typing import Any
 import plotly
 import plotly.graph_objects as go
 
+from pmarchive.model.schema import ACTION_KINDS
 from pmarchive.analysis.figures import (
     ActionItemBalance,
     ClassRecurrence,
@@ -204,7 +205,7 @@ def nearmiss_figure(rates: Sequence[NearMissRate]) -> go.Figure:
 
 
 def actions_figure(balance: ActionItemBalance) -> go.Figure:
-    kinds = ["prevent", "detect", "recover", "investigate"]
+    kinds = list(ACTION_KINDS)
     return go.Figure(
         [
             go.Bar(

@@ -7,6 +7,7 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from pmarchive.model.schema import ACTION_KINDS
 from pmarchive.analysis import figures as an
 from pmarchive.ingest.archive import Archive
 from pmarchive.site import charts as charts
@@ -219,7 +220,7 @@ def _timings_table(timings: an.Timings, label: str) -> str:
 
 
 def _actions_table(actions: an.ActionItemBalance) -> str:
-    kinds = ["prevent", "detect", "recover", "investigate"]
+    kinds = list(ACTION_KINDS)
     return _table(
         ["Open", "Done", "Overdue", *kinds, "Open (short form)", "Done (short form)"],
         [
