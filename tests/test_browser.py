@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,10 +16,9 @@ from pmarchive.model.records import PostMortem
 from pmarchive.search.server import create_app
 
 from .browser import chromium, serve_app, serve_directory, watch
+from .sites import copy_example
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ("mkdocs.yml", "docs", "overrides", "postmortems", "nearmisses", "taxonomy")
-"""The checkout's example archive: what a build of its mkdocs.yml reads."""
 pytestmark = pytest.mark.browser
 
 
@@ -28,13 +26,7 @@ pytestmark = pytest.mark.browser
 def example_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the example archive, so the build and its search index never write into the
     checkout (the index goes under the config file's folder)."""
-    root = tmp_path_factory.mktemp("example-archive")
-    for name in EXAMPLE:
-        if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, root / name)
-        else:
-            shutil.copy2(ROOT / name, root / name)
-    return root
+    return copy_example(tmp_path_factory.mktemp("example-archive"))
 
 
 def index_dir(root: Path) -> Path:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import types
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from pmarchive.ingest.options import archive_config, plugin_options
 from pmarchive.lints.rules import LintConfig
 
 from .conftest import BASE_PM, TODAY, front_matter, write
-from .sites import MKDOCS_YML, build_site
+from .sites import MKDOCS_YML, build_site, copy_example
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -143,10 +142,8 @@ def test_a_documented_rename_never_fails_a_strict_build(
 
 
 def _example_copy(tmp_path: Path, today: dt.date) -> Path:
-    root = tmp_path / "example"
-    for name in ("postmortems", "nearmisses", "taxonomy", "docs", "overrides"):
-        shutil.copytree(ROOT / name, root / name)
-    yml = (ROOT / "mkdocs.yml").read_text()
+    root = copy_example(tmp_path / "example")
+    yml = (root / "mkdocs.yml").read_text()
     assert 'today: "2026-11-24"' in yml
     (root / "mkdocs.yml").write_text(yml.replace('today: "2026-11-24"', f'today: "{today}"'))
     return root

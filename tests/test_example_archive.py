@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,14 +13,13 @@ from pmarchive.ingest.audience import for_audience
 from pmarchive.ingest.options import archive_config, plugin_options
 from pmarchive.lints.rules import TIME_DEPENDENT_RULES
 
+from .sites import copy_example
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def example_copy(tmp_path: Path) -> Path:
-    for name in ("postmortems", "nearmisses", "taxonomy"):
-        shutil.copytree(ROOT / name, tmp_path / name)
-    shutil.copy(ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
-    return tmp_path
+    return copy_example(tmp_path / "example")
 
 
 def test_example_archive_is_clean_and_big_enough() -> None:
@@ -97,8 +95,6 @@ def test_example_site_has_every_alert_page_and_true_class_counts(tmp_path: Path)
     from .sites import build_site
 
     root = example_copy(tmp_path)
-    shutil.copytree(ROOT / "docs", root / "docs")
-    shutil.copytree(ROOT / "overrides", root / "overrides")
     site = build_site(root, (root / "mkdocs.yml").read_text())
     archive = for_audience(
         load_archive(archive_config(root, plugin_options(root / "mkdocs.yml"))), "internal"

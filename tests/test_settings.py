@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from pmarchive.plugin import PostmortemsConfig
 from pmarchive.settings import PLUGIN_OPTIONS, SettingsError, read_settings
 
 from .conftest import BASE_PM, front_matter, write
-from .sites import MKDOCS_YML, build_site
+from .sites import MKDOCS_YML, build_site, copy_example
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,16 +82,8 @@ def test_enabled_false_builds_the_site_without_the_archive(archive_root: Path) -
     assert not (site / "postmortems").exists() and not (site / "classes").exists()
 
 
-def _example(tmp_path: Path) -> Path:
-    root = tmp_path / "example"
-    for name in ("postmortems", "nearmisses", "taxonomy", "docs", "overrides"):
-        shutil.copytree(ROOT / name, root / name)
-    shutil.copy(ROOT / "mkdocs.yml", root / "mkdocs.yml")
-    return root
-
-
 def test_render_writes_what_the_plugin_adds_to_a_build(tmp_path: Path) -> None:
-    root = _example(tmp_path)
+    root = copy_example(tmp_path / "example")
     out = tmp_path / "pages"
     result = CliRunner().invoke(main, ["render", "--root", str(root), str(out)])
     assert result.exit_code == 0, result.output
