@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
@@ -28,13 +29,20 @@ def build_site(root: Path, mkdocs_yml: str = MKDOCS_YML, strict: bool = True) ->
     write(root, "mkdocs.yml", textwrap.dedent(mkdocs_yml))
     if not (root / "docs" / "index.md").exists():
         write(root, "docs/index.md", "# Tiny archive\n\nHello.\n")
-    config = load_config(str(root / "mkdocs.yml"), strict=strict)
+    return Path(build_config(root / "mkdocs.yml", strict=strict).site_dir)
+
+
+def build_config(config_file: Path, site_dir: Path | None = None, strict: bool = True) -> Any:
+    """Build the site of ``config_file`` between the startup and shutdown events, as
+    mkdocstrings' tests do; the loaded config (its plugins hold what the build made)."""
+    extra = {"site_dir": str(site_dir)} if site_dir is not None else {}
+    config = load_config(str(config_file), strict=strict, **extra)
     config.plugins.on_startup(command="build", dirty=False)
     try:
         build(config)
     finally:
         config.plugins.on_shutdown()
-    return Path(config.site_dir)
+    return config
 
 
 REPO = Path(__file__).resolve().parent.parent

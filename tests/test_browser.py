@@ -6,8 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from mkdocs.commands.build import build
-from mkdocs.config import load_config
 from playwright.sync_api import Browser
 
 from pmarchive.ingest.archive import Archive, load_archive
@@ -16,7 +14,7 @@ from pmarchive.model.records import PostMortem
 from pmarchive.search.server import create_app
 
 from .browser import chromium, serve_app, serve_directory, watch
-from .sites import copy_example
+from .sites import build_config, copy_example
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.browser
@@ -37,12 +35,7 @@ def index_dir(root: Path) -> Path:
 @pytest.fixture(scope="module")
 def example_site_dir(tmp_path_factory: pytest.TempPathFactory, example_root: Path) -> Path:
     site_dir = tmp_path_factory.mktemp("example-site")
-    config = load_config(str(example_root / "mkdocs.yml"), site_dir=str(site_dir), strict=True)
-    config.plugins.on_startup(command="build", dirty=False)
-    try:
-        build(config)
-    finally:
-        config.plugins.on_shutdown()
+    build_config(example_root / "mkdocs.yml", site_dir)
     assert index_dir(example_root).is_dir()  # the index is built in the copy
     return site_dir
 

@@ -8,15 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from mkdocs.commands.build import build
-from mkdocs.config import load_config
 from playwright.sync_api import Browser, Page, Response
 
 from pmarchive.ingest.options import plugin_options
 from pmarchive.search.server import create_app
 
 from .browser import chromium, serve_app, watch
-from .sites import copy_example
+from .sites import build_config, copy_example
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.browser
@@ -34,12 +32,7 @@ document.addEventListener("securitypolicyviolation", (event) => {
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     root = copy_example(tmp_path_factory.mktemp("csp-archive"))  # never the checkout's index
     site_dir = tmp_path_factory.mktemp("csp-site")
-    config = load_config(str(root / "mkdocs.yml"), site_dir=str(site_dir), strict=True)
-    config.plugins.on_startup(command="build", dirty=False)
-    try:
-        build(config)
-    finally:
-        config.plugins.on_shutdown()
+    build_config(root / "mkdocs.yml", site_dir)
     options = plugin_options(root / "mkdocs.yml")
     index_dir = root / str(options.get("search_index_dir", ".pmarchive/search-index")) / "internal"
     assert index_dir.is_dir()
