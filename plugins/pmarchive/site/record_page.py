@@ -135,24 +135,13 @@ def render_record_page(
     return f"---\n{_page_meta(record)}---\n\n{header}\n\n{record.body}"
 
 
-def search_page() -> str:
-    """The /search/ page: a box, facets and results, filled by assets/pmarchive/search.js."""
-    return """---
-title: Search
-hide: [toc]
----
+def search_page(env: jinja2.Environment | None = None) -> str:
+    """The /search/ page: a box, facets and results, filled by assets/pmarchive/search.js.
 
-# Search the archive
+    It renders from page template ``search.md``, found through ``env`` (the site's custom_dir
+    first); by default the package's own.
+    """
+    # templating imports listing, which imports this module: import it when the page is made
+    from pmarchive.site.templating import DEFAULT_ENVIRONMENT, render_page
 
-<form id="pm-search" role="search" autocomplete="off">
-<label for="pm-q" class="md-visually-hidden">Search</label>
-<input id="pm-q" name="q" type="search"
- placeholder="stampede class:cache-stampede sev:1..2 after:2026-01-01">
-<p id="pm-status" aria-live="polite"></p>
-<div id="pm-facets"></div>
-<ol id="pm-results"></ol>
-</form>
-
-Filters: `class:` `factor:` `team:` `service:` `alert:` `kind:` `status:` `sev:1..2` `year:2026`
-`after:2026-01-01` `before:2026-07-01`; phrases in quotes; `AND`, `OR`, `NOT` and `-filter:value`.
-"""
+    return render_page(env or DEFAULT_ENVIRONMENT, "search")

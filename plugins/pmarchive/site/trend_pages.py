@@ -1,36 +1,53 @@
-"""Leadership pages: trends, risk register, program health, SEV audit, quarterly reviews."""
+"""Leadership pages: trends, risk register, program health, SEV audit, quarterly reviews.
+
+Each page renders from its template in ``templates/pmarchive/pages/`` (``trends.md``,
+``risk_register.md``, ``health.md``, ``sev_audit.md``, ``review.md``, ``reviews_index.md``,
+``trend_class_section.md``, ``trend_alert_section.md``), so a site's ``overrides/`` can replace
+any of them: the template holds the page's frame (front-matter, headings, the order of the
+sections, the sentences and chart captions). The code here hands it the analyses' results as
+plain values and ready fragments: tables built from escaped parts, charts, formulas, links, and
+the dates, quarters and numbers it formatted.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from pmarchive.model.schema import ACTION_KINDS
+import jinja2
+import plotly.graph_objects as go
+from markupsafe import Markup
+
 from pmarchive.analysis import figures as an
 from pmarchive.ingest.archive import Archive
+from pmarchive.model.schema import ACTION_KINDS
 from pmarchive.site import charts as charts
 from pmarchive.site.listing import index_src, md_text, rel_link
+from pmarchive.site.templating import DEFAULT_ENVIRONMENT, fragment, render_page
 from pmarchive.site.urls import DIRECTORY_URLS, Linker
 
 TOP_CLASSES = 5
 AUDIT_ROWS = 400
 """Rows per SEV-audit table: the page stays small however large the archive."""
+REVIEW_RISKS = 10
+"""Classes in a quarterly review's risk register."""
 
 
-def _formula(function: Callable[..., Any]) -> str:
+def _formula(function: Callable[..., Any]) -> Markup:
     """The analysis's docstring: its formula, shown on the page that uses it."""
     doc = inspect.getdoc(function) or ""
-    return "\n".join(f"> {line}" if line else ">" for line in doc.splitlines()) + "\n"
+    return fragment("\n".join(f"> {line}" if line else ">" for line in doc.splitlines()) + "\n")
 
 
-def _table(head: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+def _table(head: Sequence[str], rows: Sequence[Sequence[object]]) -> Markup:
+    """A Markdown table of ready cells (escaped by the caller, or numbers)."""
     if not rows:
-        return "_No data in this window._\n"
+        return fragment("_No data in this window._\n")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(_cell(value) for value in row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
+    return fragment("\n".join(lines) + "\n")
 
 
 def _cell(value: object) -> str:
@@ -49,8 +66,31 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.0f}%"
 
 
-def _class_link(src: str, slug: str) -> str:
-    return f"[{md_text(slug)}]({rel_link(src, index_src('classes', slug))})"
+def _class_link(src: str, slug: str) -> Markup:
+    return fragment(f"[{md_text(slug)}]({rel_link(src, index_src('classes', slug))})")
+
+
+def _number(value: float, spec: str) -> Markup:
+    return fragment(format(value, spec))
+
+
+class Charts:
+    """A page's figures by chart id; its template places one with ``chart(id, caption)``.
+
+    The caption is the template's text, HTML-escaped into the chart's container. A figure is
+    built when the template asks for it, so an override that drops a chart costs nothing.
+    """
+
+    def __init__(self, figures: Mapping[str, Callable[[], go.Figure]]) -> None:
+        self.figures = dict(figures)
+
+    def __call__(self, chart_id: str, caption: str) -> Markup:
+        build = self.figures.get(chart_id)
+        if build is None:
+            raise jinja2.TemplateRuntimeError(
+                f"no chart {chart_id!r} on this page; its charts: {', '.join(self.figures)}"
+            )
+        return fragment(charts.chart_html(chart_id, build(), str(caption)))
 
 
 class TrendContext:
@@ -62,10 +102,14 @@ class TrendContext:
         today: dt.date,
         weights: an.RiskWeights | None = None,
         linker: Linker = DIRECTORY_URLS,
+        *,
+        env: jinja2.Environment = DEFAULT_ENVIRONMENT,
     ) -> None:
         self.archive = archive
         self.linker = linker
         """Links in the pages' raw HTML (chart scripts), in the build's URL mode."""
+        self.env = env
+        """Finds the page templates (the site's custom_dir first, then the package's)."""
         self.today = today
         self.weights = weights or an.RiskWeights()
         self.pms = archive.postmortems
@@ -76,18 +120,27 @@ class TrendContext:
         )
         self.register = an.risk_register(self.pms, archive.taxonomy, today, self.weights)
 
-    @property
-    def window(self) -> str:
-        if not self.quarters:
-            return "_The archive holds no records yet._\n"
-        return (
-            f"Window: {self.quarters[0]} to {self.quarters[-1]} ({len(self.quarters)} quarters), "
-            f"as of {self.today.isoformat()}; {len(self.pms)} incidents and {len(self.nms)} "
-            f"near-misses and weak signals.\n"
-        )
-
     def rank_of(self, slug: str) -> an.RiskEntry | None:
         return next((e for e in self.register.entries if e.slug == slug), None)
+
+    def page(self, name: str, src: str, **context: Any) -> str:
+        """Render page template ``name`` for the page at ``src`` with what every page gets.
+
+        Every template receives ``quarters`` (the window, oldest first), ``today``,
+        ``incident_count``, ``nearmiss_count``, ``url(target_src)`` (a relative link from this
+        page) and ``scripts`` (the chart scripts, for a page that places a chart).
+        """
+        return render_page(
+            self.env,
+            name,
+            quarters=[fragment(q) for q in self.quarters],
+            today=fragment(self.today.isoformat()),
+            incident_count=len(self.pms),
+            nearmiss_count=len(self.nms),
+            url=lambda target: fragment(rel_link(src, str(target))),
+            scripts=fragment(charts.chart_scripts(src, self.linker)),
+            **context,
+        )
 
 
 def trends_page(ctx: TrendContext) -> str:
@@ -100,35 +153,12 @@ def trends_page(ctx: TrendContext) -> str:
     mix = an.detection_mix(ctx.pms, ctx.quarters)
     rates = an.nearmiss_rate(ctx.pms, ctx.nms, ctx.quarters)
     actions = an.action_item_balance(ctx.pms, ctx.today)
-    parts = [
-        "---\ntitle: Trends\n---\n\n# Reliability trends\n",
-        ctx.window,
-        "See also: [risk register](risk-register.md) · [program health](program-health.md) · "
-        "[SEV audit](sev-audit.md) · [quarterly reviews](reviews/index.md)\n",
-        "## Incident pyramid\n",
-        charts.chart_html(
-            "pyramid", charts.pyramid_figure(pyramid), f"Incident pyramid, {_span(ctx)}"
-        ),
-        "",
-        _table(
+    tables = {
+        "pyramid": _table(
             ["Level", "Count", "Ratio to the level above"],
             [(lvl.label, lvl.count, lvl.ratio) for lvl in pyramid.levels],
         ),
-        _formula(an.incident_pyramid),
-        "## Recurrence by cause class\n",
-        charts.chart_html(
-            "recurrence",
-            charts.recurrence_heatmap(ctx.recurrence),
-            f"Incidents per class per quarter, {_span(ctx)}",
-        ),
-        "",
-        charts.chart_html(
-            "recurrence-top",
-            charts.recurrence_lines(ctx.recurrence, top_rows),
-            f"The {len(top_rows)} highest-ranked classes per quarter",
-        ),
-        "",
-        _table(
+        "recurrence": _table(
             ["Class", *ctx.recurrence.quarters, "Total", "Fix outcome"],
             [
                 (_class_link(src, row.slug), *row.counts, row.total, row.status)
@@ -136,64 +166,59 @@ def trends_page(ctx: TrendContext) -> str:
                 if row.total
             ],
         ),
-        _formula(an.recurrence_by_class),
-        "## Time to detect and to resolve\n",
-        charts.chart_html(
-            "timings",
-            charts.timings_figure(timings),
-            f"MTTD and MTTR per quarter (minutes), {_span(ctx)}",
-        ),
-        "",
-        _timings_table(timings, "Quarter"),
-        "By cause class:\n",
-        _timings_table(by_class, "Class"),
-        _formula(an.time_to_detect_and_resolve),
-        "## Detection mix\n",
-        charts.chart_html(
-            "detection",
-            charts.detection_figure(mix),
-            f"How incidents were detected, per quarter, {_span(ctx)}",
-        ),
-        "",
-        _table(
+        "timings": _timings_table(timings, "Quarter"),
+        "timings_by_class": _timings_table(by_class, "Class"),
+        "detection": _table(
             ["Quarter", "Alert", "Human", "Customer"],
             [(row.quarter, row.alert, row.human, row.customer) for row in mix],
         ),
-        _formula(an.detection_mix),
-        "## Near-miss report rate\n",
-        charts.chart_html(
-            "nearmisses",
-            charts.nearmiss_figure(rates),
-            f"Near-miss and weak-signal reports per quarter, {_span(ctx)}",
-        ),
-        "",
-        _table(
+        "nearmisses": _table(
             ["Quarter", "Near-misses", "Weak signals", "Incidents", "Reports per incident"],
             [
                 (r.quarter, r.near_misses, r.weak_signals, r.incidents, r.per_incident)
                 for r in rates
             ],
         ),
-        _formula(an.nearmiss_rate),
-        "## Action items\n",
-        charts.chart_html(
-            "actions",
-            charts.actions_figure(actions),
-            f"Action items by kind and state, as of {ctx.today.isoformat()}",
-        ),
-        "",
-        _actions_table(actions),
-        _formula(an.action_item_balance),
-        charts.chart_scripts(src, ctx.linker),
-    ]
-    return "\n".join(parts) + "\n"
+        "actions": _actions_table(actions),
+    }
+    figures = {
+        "pyramid": lambda: charts.pyramid_figure(pyramid),
+        "recurrence": lambda: charts.recurrence_heatmap(ctx.recurrence),
+        "recurrence-top": lambda: charts.recurrence_lines(ctx.recurrence, top_rows),
+        "timings": lambda: charts.timings_figure(timings),
+        "detection": lambda: charts.detection_figure(mix),
+        "nearmisses": lambda: charts.nearmiss_figure(rates),
+        "actions": lambda: charts.actions_figure(actions),
+    }
+    formulas = {
+        function.__name__: _formula(function)
+        for function in (
+            an.incident_pyramid,
+            an.recurrence_by_class,
+            an.time_to_detect_and_resolve,
+            an.detection_mix,
+            an.nearmiss_rate,
+            an.action_item_balance,
+        )
+    }
+    return ctx.page(
+        "trends",
+        src,
+        chart=Charts(figures),
+        tables=tables,
+        formulas=formulas,
+        top_count=len(top_rows),
+        pyramid=pyramid,
+        recurrence=ctx.recurrence,
+        timings=timings,
+        timings_by_class=by_class,
+        detection=mix,
+        nearmiss_rates=rates,
+        actions=actions,
+    )
 
 
-def _span(ctx: TrendContext) -> str:
-    return f"{ctx.quarters[0]}–{ctx.quarters[-1]}" if ctx.quarters else "no data"
-
-
-def _timings_table(timings: an.Timings, label: str) -> str:
+def _timings_table(timings: an.Timings, label: str) -> Markup:
     return _table(
         [
             label,
@@ -219,7 +244,7 @@ def _timings_table(timings: an.Timings, label: str) -> str:
     )
 
 
-def _actions_table(actions: an.ActionItemBalance) -> str:
+def _actions_table(actions: an.ActionItemBalance) -> Markup:
     kinds = list(ACTION_KINDS)
     return _table(
         ["Open", "Done", "Overdue", *kinds, "Open (short form)", "Done (short form)"],
@@ -236,7 +261,7 @@ def _actions_table(actions: an.ActionItemBalance) -> str:
     )
 
 
-def _risk_table(src: str, register: an.RiskRegister) -> str:
+def _risk_table(src: str, register: an.RiskRegister) -> Markup:
     return _table(
         [
             "Rank",
@@ -269,60 +294,50 @@ def _risk_table(src: str, register: an.RiskRegister) -> str:
 def risk_page(ctx: TrendContext) -> str:
     src = "risk-register.md"
     w = ctx.weights
-    weights = (
-        f"Weights (set in `mkdocs.yml` under the plugin's `risk_weights`): $ × {w.w_usd:g}, "
-        f"incidents × {w.w_count:g}, SEV weight × {w.w_sev:g} (SEV weights "
-        + ", ".join(f"SEV-{k}: {v:g}" for k, v in sorted(w.sev_weight.items()))
-        + f"), incidents in the last {w.recent_days} days × {w.w_recent:g}.\n"
-    )
-    return (
-        "\n".join(
-            [
-                "---\ntitle: Risk register\n---\n\n# Pain-ranked risk register\n",
-                ctx.window,
-                "The ranked list of the next SEV-1s waiting to happen: each cause class scored "
-                "by what it has cost, joined with the fix that would remove it.\n",
-                weights,
-                charts.chart_html(
-                    "risk",
-                    charts.risk_figure(ctx.register),
-                    f"Risk score per class, as of {ctx.today.isoformat()}",
-                ),
-                "",
-                _risk_table(src, ctx.register),
-                _formula(an.risk_register),
-                charts.chart_scripts(src, ctx.linker),
-            ]
-        )
-        + "\n"
+    weights = {
+        "usd": _number(w.w_usd, "g"),
+        "count": _number(w.w_count, "g"),
+        "sev": _number(w.w_sev, "g"),
+        "recent": _number(w.w_recent, "g"),
+        "recent_days": w.recent_days,
+        "sev_weights": [(k, _number(v, "g")) for k, v in sorted(w.sev_weight.items())],
+    }
+    return ctx.page(
+        "risk_register",
+        src,
+        chart=Charts({"risk": lambda: charts.risk_figure(ctx.register)}),
+        tables={"risk": _risk_table(src, ctx.register)},
+        formulas={"risk_register": _formula(an.risk_register)},
+        weights=weights,
+        register=ctx.register,
     )
 
 
 def program_health_page(ctx: TrendContext) -> str:
     src = "program-health.md"
     health = an.program_health(ctx.pms, ctx.archive.taxonomy, ctx.today, ctx.weights.recent_days)
-    recent = (
-        ", ".join(f"{_class_link(src, k)} ({v})" for k, v in health.recent_class_counts.items())
-        or "none"
-    )
+
+    def classes(slugs: Sequence[str]) -> str:
+        return ", ".join(_class_link(src, c) for c in slugs) or "none"
+
     rows = [
         (
             "Post-mortems published on time",
             _pct(health.on_time_rate),
             f"Classes recurring in the last {health.recent_days} days",
-            ", ".join(_class_link(src, c) for c in health.recurring_recent) or "none",
+            classes(health.recurring_recent),
         ),
         (
             "Action items closed",
             _pct(health.action_completion_rate),
             "Classes recurring after their fix landed",
-            ", ".join(_class_link(src, o.slug) for o in health.recurring_after_fix) or "none",
+            classes([o.slug for o in health.recurring_after_fix]),
         ),
         (
             "Action items overdue",
             health.actions.overdue,
             "Classes going quiet after their fix",
-            ", ".join(_class_link(src, o.slug) for o in health.going_quiet) or "none",
+            classes([o.slug for o in health.going_quiet]),
         ),
     ]
     late = _table(
@@ -332,21 +347,19 @@ def program_health_page(ctx: TrendContext) -> str:
             for p in health.late
         ],
     )
-    return (
-        "\n".join(
-            [
-                "---\ntitle: Program health\n---\n\n# Program health\n",
-                ctx.window,
-                "Each process figure stands beside the outcome it is meant to drive: a high "
-                "completion rate means little while the same class keeps coming back.\n",
-                _table(["Process figure", "Value", "Outcome it serves", "Value"], rows),
-                f"Incidents per class in the last {health.recent_days} days: {recent}.\n",
-                "## Post-mortems past their due date\n",
-                late,
-                _formula(an.program_health),
-            ]
-        )
-        + "\n"
+    return ctx.page(
+        "health",
+        src,
+        tables={
+            "figures": _table(["Process figure", "Value", "Outcome it serves", "Value"], rows),
+            "late": late,
+        },
+        formulas={"program_health": _formula(an.program_health)},
+        recent_days=health.recent_days,
+        recent_classes=[
+            fragment(f"{_class_link(src, k)} ({v})") for k, v in health.recent_class_counts.items()
+        ],
+        health=health,
     )
 
 
@@ -371,23 +384,18 @@ def sev_audit_page(ctx: TrendContext) -> str:
     for finding in audit.findings:
         verdicts[finding.verdict] = verdicts.get(finding.verdict, 0) + 1
     newest = sorted(audit.findings, key=lambda f: (f.date, f.id), reverse=True)
-    return (
-        "\n".join(
-            [
-                "---\ntitle: SEV audit\n---\n\n# SEV audit\n",
-                ctx.window,
-                "Severity, priority and cause class stay separate fields; this page checks the "
-                "declared severity against the ladder's objective criteria.\n",
-                "## Verdicts\n",
-                _table(["Verdict", "Incidents"], sorted(verdicts.items())),
-                f"## Deflation candidates ({len(audit.deflation_candidates)})\n",
-                _table(head, [row(f) for f in audit.deflation_candidates[:AUDIT_ROWS]]),
-                f"## The newest {min(AUDIT_ROWS, len(newest))} incidents\n",
-                _table(head, [row(f) for f in newest[:AUDIT_ROWS]]),
-                _formula(an.sev_audit),
-            ]
-        )
-        + "\n"
+    return ctx.page(
+        "sev_audit",
+        src,
+        tables={
+            "verdicts": _table(["Verdict", "Incidents"], sorted(verdicts.items())),
+            "deflation": _table(head, [row(f) for f in audit.deflation_candidates[:AUDIT_ROWS]]),
+            "newest": _table(head, [row(f) for f in newest[:AUDIT_ROWS]]),
+        },
+        formulas={"sev_audit": _formula(an.sev_audit)},
+        deflation_count=len(audit.deflation_candidates),
+        newest_count=min(AUDIT_ROWS, len(newest)),
+        audit=audit,
     )
 
 
@@ -436,42 +444,29 @@ def review_page(ctx: TrendContext, quarter: str) -> str:
             if r.total
         ],
     )
+    top = an.RiskRegister(
+        review.risk_register.today,
+        review.risk_register.weights,
+        review.risk_register.entries[:REVIEW_RISKS],
+    )
     health = review.program_health
-    return (
-        "\n".join(
-            [
-                f"---\ntitle: Reliability review {quarter}\n---\n\n# Quarterly reliability review: "
-                f"{quarter}\n",
-                f"As of {review.as_of.isoformat()}, compared with {review.previous_quarter}.\n",
-                "## The aggregate signal\n",
-                _table(["Figure", quarter, review.previous_quarter, "Change"], rows),
-                "## Trends by cause class\n",
-                recurrence,
-                "## Risk register (top ten)\n",
-                _risk_table(
-                    src,
-                    an.RiskRegister(
-                        review.risk_register.today,
-                        review.risk_register.weights,
-                        review.risk_register.entries[:10],
-                    ),
-                ),
-                "## Program health\n",
-                f"Post-mortems on time: {_pct(health.on_time_rate)}; action items closed: "
-                f"{_pct(health.action_completion_rate)}; classes recurring after their fix: "
-                + (
-                    ", ".join(_class_link(src, o.slug) for o in health.recurring_after_fix)
-                    or "none"
-                )
-                + "; going quiet: "
-                + (", ".join(_class_link(src, o.slug) for o in health.going_quiet) or "none")
-                + ".\n",
-                f"[All reviews]({rel_link(src, 'reviews/index.md')}) · "
-                f"[Trends]({rel_link(src, 'trends.md')})\n",
-                _formula(an.quarterly_review),
-            ]
-        )
-        + "\n"
+    return ctx.page(
+        "review",
+        src,
+        quarter=fragment(quarter),
+        previous_quarter=fragment(review.previous_quarter),
+        as_of=fragment(review.as_of.isoformat()),
+        tables={
+            "figures": _table(["Figure", quarter, review.previous_quarter, "Change"], rows),
+            "recurrence": recurrence,
+            "risk": _risk_table(src, top),
+        },
+        formulas={"quarterly_review": _formula(an.quarterly_review)},
+        on_time=fragment(_pct(health.on_time_rate)),
+        actions_closed=fragment(_pct(health.action_completion_rate)),
+        recurring_after_fix=[_class_link(src, o.slug) for o in health.recurring_after_fix],
+        going_quiet=[_class_link(src, o.slug) for o in health.going_quiet],
+        review=review,
     )
 
 
@@ -480,10 +475,12 @@ def _num(seconds: float | None) -> float | None:
 
 
 def reviews_index(ctx: TrendContext) -> str:
-    links = "\n".join(
-        f"- [{q}]({rel_link('reviews/index.md', review_src(q))})" for q in reversed(ctx.quarters)
-    )
-    return f"---\ntitle: Quarterly reviews\n---\n\n# Quarterly reliability reviews\n\n{links}\n"
+    src = "reviews/index.md"
+    reviews = [
+        {"quarter": fragment(q), "url": fragment(rel_link(src, review_src(q)))}
+        for q in reversed(ctx.quarters)
+    ]
+    return ctx.page("reviews_index", src, reviews=reviews)
 
 
 def trend_pages(ctx: TrendContext) -> dict[str, str]:
@@ -505,27 +502,20 @@ def class_section(ctx: TrendContext, slug: str, src: str) -> str:
     if row is None:
         return ""
     entry = ctx.rank_of(slug)
-    rank = (
-        f"Rank **{entry.rank}** of {len(ctx.register.entries)} in the "
-        f"[risk register]({rel_link(src, 'risk-register.md')}) (score {entry.score:,.0f})."
-        if entry
-        else "Not in the risk register: no incidents yet."
-    )
-    figure = charts.recurrence_lines(ctx.recurrence, [row], f"{slug}: incidents per quarter")
-    return (
-        "\n".join(
-            [
-                "## Recurrence\n",
-                rank + f" Fix outcome: {row.status}.\n",
-                charts.chart_html(
-                    f"class-{slug}", figure, f"Incidents of {slug} per quarter, {_span(ctx)}"
-                ),
-                "",
-                _table(list(ctx.recurrence.quarters), [row.counts]),
-                charts.chart_scripts(src, ctx.linker),
-            ]
-        )
-        + "\n"
+    title = f"{slug}: incidents per quarter"
+    return ctx.page(
+        "trend_class_section",
+        src,
+        chart=Charts(
+            {f"class-{slug}": lambda: charts.recurrence_lines(ctx.recurrence, [row], title)}
+        ),
+        tables={"counts": _table(list(ctx.recurrence.quarters), [row.counts])},
+        slug=slug,
+        status=row.status,
+        entry=entry,
+        rank_count=len(ctx.register.entries),
+        score=None if entry is None else _number(entry.score, ",.0f"),
+        recurrence=row,
     )
 
 
@@ -534,23 +524,18 @@ def alert_section(ctx: TrendContext, classes: Sequence[str], src: str) -> str:
     rows = [r for r in (ctx.recurrence.get(c) for c in classes) if r is not None]
     if not rows:
         return ""
-    figure = charts.recurrence_lines(ctx.recurrence, rows, "Recurrence of this alert's classes")
-    return (
-        "\n".join(
-            [
-                "## Recurrence of these classes\n",
-                charts.chart_html(
-                    "alert-classes",
-                    figure,
-                    f"Incidents per quarter of this alert's classes, {_span(ctx)}",
-                ),
-                "",
-                _table(
-                    ["Class", *ctx.recurrence.quarters],
-                    [(_class_link(src, r.slug), *r.counts) for r in rows],
-                ),
-                charts.chart_scripts(src, ctx.linker),
-            ]
-        )
-        + "\n"
+    title = "Recurrence of this alert's classes"
+    return ctx.page(
+        "trend_alert_section",
+        src,
+        chart=Charts(
+            {"alert-classes": lambda: charts.recurrence_lines(ctx.recurrence, rows, title)}
+        ),
+        tables={
+            "recurrence": _table(
+                ["Class", *ctx.recurrence.quarters],
+                [(_class_link(src, r.slug), *r.counts) for r in rows],
+            )
+        },
+        classes=rows,
     )
