@@ -1,26 +1,40 @@
-"""Compose every index page of the site (Markdown keyed by source path) from an archive."""
+"""Compose every index page of the site (Markdown keyed by source path) from an archive.
+
+Each page renders from a template in ``templates/pmarchive/pages/`` (a site's ``overrides/``
+can replace any of them); this module builds their context: plain values, which the template
+escapes as it prints them, and ready fragments (record tables, links, the trend sections).
+"""
 
 from __future__ import annotations
 
 import html
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
 
 from pmarchive.analysis.grouping import INDEX_KINDS, Groups, group_records
 from pmarchive.ingest.archive import Archive
-from pmarchive.model.records import AnyRecord, PostMortem
+from pmarchive.model.records import AnyRecord
 from pmarchive.site.listing import (
-    counts_line,
+    Counts,
+    Link,
+    counts,
     index_src,
-    listing,
+    iso_date,
+    link,
     md_text,
-    pager,
+    pager_links,
     paginate,
-    record_table,
+    record_rows,
     rel_link,
+    split_listing,
 )
 from pmarchive.site.safety import safe_url
+from pmarchive.site.templating import DEFAULT_ENVIRONMENT, fragment, render_page
 from pmarchive.site.trend_pages import TrendContext, alert_section, class_section
 from pmarchive.site.urls import DIRECTORY_URLS, Linker, site_path
 
@@ -64,30 +78,57 @@ def entity_title(archive: Archive, kind: str, key: str) -> str:
     return f"{title} ({key})" if title and title != key else key
 
 
-def _class_intro(archive: Archive, key: str, records: Sequence[AnyRecord], src: str) -> str:
+def url_from(src: str) -> Callable[[str], Markup]:
+    """``url(target_src)`` in a template: a relative link from page ``src`` to a source path."""
+    return lambda target: fragment(rel_link(src, str(target)))
+
+
+def record_table(
+    records: Sequence[AnyRecord], src: str, *, env: jinja2.Environment = DEFAULT_ENVIRONMENT
+) -> Markup:
+    """The record table (template ``records_table.md``) of page ``src``, ready for a page."""
+    return fragment(render_page(env, "records_table", rows=record_rows(records, src)))
+
+
+def _listing(
+    records: Sequence[AnyRecord],
+    kind: str,
+    key: str,
+    number: int,
+    total: int,
+    env: jinja2.Environment,
+) -> dict[str, Any]:
+    """What ``listing.md`` prints: one numbered page's two tables and the pager."""
+    src = index_src(kind, key, number)
+    incidents, nearmisses = split_listing(records)
+    return {
+        "incidents": record_table(incidents, src, env=env),
+        "nearmisses": record_table(nearmisses, src, env=env),
+        "pager": pager_links(kind, key, number, total),
+    }
+
+
+def _tally(src: str, section: str, counter: Counter[str]) -> list[tuple[Link, int]]:
+    return [(link(src, name, index_src(section, name)), n) for name, n in counter.most_common()]
+
+
+def _class_context(
+    archive: Archive, key: str, records: Sequence[AnyRecord], src: str
+) -> dict[str, Any]:
+    """What ``class.md`` adds to an entity page: the taxonomy entry, related factors and alerts."""
     cls = archive.taxonomy.classes.get(key)
-    lines = []
-    if cls is not None:
-        if cls.description:
-            lines.append(md_text(cls.description) + "\n")
-        fix = md_text(cls.candidate_fix) if cls.candidate_fix else "_none recorded_"
-        landed = f", landed {cls.fix_landed.isoformat()}" if cls.fix_landed else ""
-        lines.append(f"**Candidate fix:** {fix} (status: **{cls.fix_status}**{landed})\n")
-        if cls.aliases:
-            lines.append("Formerly called: " + ", ".join(md_text(a) for a in cls.aliases) + "\n")
-    factors = Counter(f for r in records for f in r.contributing_factors)
-    alerts = Counter(a for r in records for a in r.alerts)
-    for label, section, counter in (
-        ("Related factors", "factors", factors),
-        ("Alerts that fired", "alerts", alerts),
-    ):
-        if counter:
-            items = ", ".join(
-                f"[{md_text(name)}]({rel_link(src, index_src(section, name))}) ({n})"
-                for name, n in counter.most_common()
-            )
-            lines.append(f"**{label}:** {items}\n")
-    return "\n".join(lines)
+    return {
+        "in_taxonomy": cls is not None,
+        "description": cls.description if cls else "",
+        "candidate_fix": cls.candidate_fix if cls else "",
+        "fix_status": cls.fix_status if cls else "",
+        "fix_landed": iso_date(cls.fix_landed) if cls and cls.fix_landed else None,
+        "aliases": list(cls.aliases) if cls else [],
+        "factors": _tally(
+            src, "factors", Counter(f for r in records for f in r.contributing_factors)
+        ),
+        "alerts": _tally(src, "alerts", Counter(a for r in records for a in r.alerts)),
+    }
 
 
 def alert_classes(archive: Archive, key: str, records: Sequence[AnyRecord]) -> list[str]:
@@ -99,54 +140,69 @@ def alert_classes(archive: Archive, key: str, records: Sequence[AnyRecord]) -> l
     return classes
 
 
-def _alert_intro(
+@dataclass(frozen=True)
+class SameClass:
+    """On an alert page: the records of one of its classes that this alert did not catch."""
+
+    name: str
+    table: Markup
+    """At most ``IndexOptions.same_class_limit`` of them."""
+    total: int
+    """Every record of the class, this alert's included."""
+    href: Markup
+    """The class's page."""
+
+
+def _alert_context(
     archive: Archive,
     groups: Groups,
     key: str,
     records: Sequence[AnyRecord],
     src: str,
     options: IndexOptions,
-) -> tuple[str, str]:
-    """(text above the listing, 'same class, different alert' text below it)."""
+    env: jinja2.Environment,
+) -> dict[str, Any]:
+    """What ``alert.md`` adds to an entity page: summary, runbook, owner, same-class records."""
     alert = archive.taxonomy.alerts.get(key)
-    top = []
-    if alert is not None:
-        if alert.summary:
-            top.append(md_text(alert.summary) + "\n")
-        if alert.runbook:
-            top.append(f"**Runbook:** {_runbook_link(src, alert.runbook, options)}\n")
-        if alert.team:
-            team = f"[{md_text(alert.team)}]({rel_link(src, index_src('teams', alert.team))})"
-            top.append(f"**Owner:** {team}\n")
-    if not records:
-        top.append(
-            "This alert has no recorded incidents or near-misses yet. The records of its "
-            "usual cause classes are listed below.\n"
-        )
-    below = []
+    same_class = []
     for cls in alert_classes(archive, key, records):
-        others = [r for r in groups.get("classes", cls) if key not in r.alerts]
-        total = len(groups.get("classes", cls))
-        class_link = rel_link(src, index_src("classes", cls))
-        below.append(f"### Same class, different alert: {md_text(cls)}\n")
-        shown = others[: options.same_class_limit]
-        below.append(record_table(shown, src))
-        below.append(f"\n[All {total} records of {md_text(cls)}]({class_link})\n")
-    return "\n".join(top), "\n".join(below)
+        everything = groups.get("classes", cls)
+        others = [r for r in everything if key not in r.alerts]
+        same_class.append(
+            SameClass(
+                name=cls,
+                table=record_table(others[: options.same_class_limit], src, env=env),
+                total=len(everything),
+                href=fragment(rel_link(src, index_src("classes", cls))),
+            )
+        )
+    return {
+        "summary": alert.summary if alert else "",
+        "runbook": _runbook_link(src, alert.runbook, options) if alert and alert.runbook else None,
+        "owner": link(src, alert.team, index_src("teams", alert.team))
+        if alert and alert.team
+        else None,
+        "no_history": not records,
+        "same_class": same_class,
+    }
 
 
-def _runbook_link(src: str, url: str, options: IndexOptions) -> str:
+def _runbook_link(src: str, url: str, options: IndexOptions) -> Markup:
     """A runbook in this site links to its source page (MkDocs checks it); others stay URLs."""
     page = url.strip("/") + ".md"
     if "://" not in url and (options.doc_pages is None or page in options.doc_pages):
-        return f"[{md_text(url)}]({rel_link(src, page)})"
+        return fragment(f"[{md_text(url)}]({rel_link(src, page)})")
     # Only http(s) runbooks elsewhere become links; anything else (javascript:, data:, a
     # scheme-relative //host) is shown as text.
     target = safe_url(url) if "://" in url else None
     if target is not None and target.lower().startswith(("http://", "https://")):
         href = html.escape(target, quote=True)
-        return f'<a href="{href}" rel="noopener noreferrer">{md_text(url)}</a>'
-    return f"<code>{html.escape(url)}</code>"
+        return fragment(f'<a href="{href}" rel="noopener noreferrer">{md_text(url)}</a>')
+    return fragment(f"<code>{html.escape(url)}</code>")
+
+
+ENTITY_TEMPLATES = {"classes": "class", "alerts": "alert"}
+"""The page template of a key of each kind; the other kinds use ``index_entity``."""
 
 
 def entity_page(
@@ -156,85 +212,101 @@ def entity_page(
     key: str,
     options: IndexOptions,
     trends: TrendContext | None = None,
+    *,
+    env: jinja2.Environment = DEFAULT_ENVIRONMENT,
 ) -> dict[str, str]:
     """The page of one key, and its numbered continuation pages when the listing is long."""
     spec = INDEX_KINDS[kind]
     records = groups.get(kind, key)
     src = index_src(kind, key)
-    title = entity_title(archive, kind, key)
     chunks = paginate(records)
-    parts = [f"# {md_text(title)}\n", f"{spec.label} · {counts_line(records)}\n"]
-    below = ""
+    common: dict[str, Any] = {
+        "kind": kind,
+        "key": key,
+        "title": entity_title(archive, kind, key),
+        "label": spec.label,
+        "plural": spec.plural,
+    }
+    context: dict[str, Any] = {
+        **common,
+        **_listing(chunks[0], kind, key, 1, len(chunks), env),
+        "counts": counts(records),
+        "overview": fragment(rel_link(src, index_src(kind))),
+        "trends": None,
+        "url": url_from(src),
+    }
     if kind == "classes":
-        parts.append(_class_intro(archive, key, records, src))
+        context.update(_class_context(archive, key, records, src))
+        if trends is not None and key in archive.taxonomy.classes:
+            context["trends"] = fragment(class_section(trends, key, src))
     if kind == "alerts":
-        top, below = _alert_intro(archive, groups, key, records, src, options)
-        parts.append(top)
-    parts.append(listing(chunks[0], src) + pager(kind, key, 1, len(chunks)))
-    if below:
-        parts.append("## Same cause class, other alerts\n\n" + below)
-    parts.append(f"\n[All {spec.plural.lower()}]({rel_link(src, index_src(kind))})\n")
-    if trends is not None and kind == "classes" and key in archive.taxonomy.classes:
-        parts.append(class_section(trends, key, src))
-    if trends is not None and kind == "alerts":
-        parts.append(alert_section(trends, alert_classes(archive, key, records), src))
-    pages = {src: "\n".join(parts)}
+        context.update(_alert_context(archive, groups, key, records, src, options, env))
+        if trends is not None:
+            section = alert_section(trends, alert_classes(archive, key, records), src)
+            context["trends"] = fragment(section)
+    pages = {src: render_page(env, ENTITY_TEMPLATES.get(kind, "index_entity"), **context)}
     for number, chunk in enumerate(chunks[1:], start=2):
         page_src = index_src(kind, key, number)
-        back = rel_link(page_src, src)
-        pages[page_src] = (
-            f"# {md_text(title)}: page {number}\n\n[Back to {md_text(title)}]({back})\n\n"
-            + listing(chunk, page_src)
-            + pager(kind, key, number, len(chunks))
+        pages[page_src] = render_page(
+            env,
+            "index_continued",
+            **common,
+            **_listing(chunk, kind, key, number, len(chunks), env),
+            number=number,
+            back=fragment(rel_link(page_src, src)),
+            url=url_from(page_src),
         )
     return pages
 
 
-def overview_page(archive: Archive, groups: Groups, kind: str) -> str:
+@dataclass(frozen=True)
+class OverviewRow:
+    """One key on its index's overview page."""
+
+    link: Link
+    """The key's title, linking to its page."""
+    counts: Counts
+    fix_status: str
+    """Cause classes only (empty for a class not in the taxonomy)."""
+    owner: str
+    """Alerts only: the owning team (empty when none)."""
+
+
+def overview_page(
+    archive: Archive, groups: Groups, kind: str, *, env: jinja2.Environment = DEFAULT_ENVIRONMENT
+) -> str:
     spec = INDEX_KINDS[kind]
     src = index_src(kind)
     keys = entity_keys(archive, groups, kind)
-    head = ["Name", "Incidents", "Near-misses", "Last seen"]
-    if kind == "classes":
-        head += ["Fix status"]
-    if kind == "alerts":
-        head += ["Owner"]
-    rows = []
-    for key in keys:
-        records = groups.get(kind, key)
-        incidents = sum(isinstance(r, PostMortem) for r in records)
-        last = max((r.date for r in records), default=None)
-        cells = [
-            f"[{md_text(entity_title(archive, kind, key))}]({rel_link(src, index_src(kind, key))})",
-            str(incidents),
-            str(len(records) - incidents),
-            last.isoformat() if last else "never",
-        ]
-        if kind == "classes":
-            cells.append(
-                archive.taxonomy.classes[key].fix_status if key in archive.taxonomy.classes else ""
-            )
-        if kind == "alerts":
-            cells.append(
-                md_text(archive.taxonomy.alerts[key].team) if key in archive.taxonomy.alerts else ""
-            )
-        rows.append("| " + " | ".join(cells) + " |")
-    table = "| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n" + "\n".join(rows)
-    return (
-        f"# {spec.plural}\n\n{len(keys)} {spec.plural.lower()}.{withheld_note(archive)}\n\n"
-        f"{table}\n"
+    tax = archive.taxonomy
+    rows = [
+        OverviewRow(
+            link=link(src, entity_title(archive, kind, key), index_src(kind, key)),
+            counts=counts(groups.get(kind, key)),
+            fix_status=tax.classes[key].fix_status if key in tax.classes else "",
+            owner=tax.alerts[key].team if key in tax.alerts else "",
+        )
+        for key in keys
+    ]
+    return render_page(
+        env,
+        "index_overview",
+        kind=kind,
+        label=spec.label,
+        plural=spec.plural,
+        count=len(keys),
+        rows=rows,
+        withheld=archive.withheld,
+        audience=archive.audience,
+        url=url_from(src),
     )
 
 
-def withheld_note(archive: Archive) -> str:
-    """Aggregates say how many records this audience does not see."""
-    if not archive.withheld:
-        return ""
-    n = archive.withheld
-    return (
-        f" {n} record{'s' * (n != 1)} {'are' if n != 1 else 'is'} withheld from the "
-        f"{archive.audience} audience and not counted here."
-    )
+def withheld_note(archive: Archive, *, env: jinja2.Environment = DEFAULT_ENVIRONMENT) -> str:
+    """Aggregates say how many records this audience does not see (``withheld.md``), after a
+    space; empty when the audience sees every record."""
+    note = render_page(env, "withheld", withheld=archive.withheld, audience=archive.audience)
+    return " " + note if note else ""
 
 
 REDIRECT_SCRIPT = "assets/pmarchive/redirect.js"
@@ -274,64 +346,81 @@ def all_index_pages(
     options: IndexOptions | None = None,
     groups: Groups | None = None,
     trends: TrendContext | None = None,
+    *,
+    env: jinja2.Environment = DEFAULT_ENVIRONMENT,
 ) -> dict[str, str]:
     """Every generated index page: overview and key pages of each kind, by source path.
 
     With ``trends``, class pages carry their recurrence chart and risk rank, and alert pages
-    the recurrence of their classes.
+    the recurrence of their classes. ``env`` finds the page templates (the site's custom_dir
+    first).
     """
     options = options or IndexOptions()
     groups = groups if groups is not None else group_records(archive.records)
     pages: dict[str, str] = {}
     for kind in INDEX_KINDS:
-        pages[index_src(kind)] = overview_page(archive, groups, kind)
+        pages[index_src(kind)] = overview_page(archive, groups, kind, env=env)
         for key in entity_keys(archive, groups, kind):
-            pages.update(entity_page(archive, groups, kind, key, options, trends))
+            pages.update(entity_page(archive, groups, kind, key, options, trends, env=env))
     return pages
 
 
-def recent_section(archive: Archive, src: str = "index.md", limit: int = 10) -> str:
-    """The home page's generated part: newest incidents and near-misses, and where to go next."""
-    links = " · ".join(
-        f"[{label}]({rel_link(src, index_src(kind))})"
-        for label, kind in (
-            ("Cause classes", "classes"),
-            ("Alerts", "alerts"),
-            ("Teams", "teams"),
-            ("Services", "services"),
-            ("Severities", "sev"),
-            ("Quarters", "quarters"),
-        )
+def recent_section(
+    archive: Archive,
+    src: str = "index.md",
+    limit: int = 10,
+    *,
+    env: jinja2.Environment = DEFAULT_ENVIRONMENT,
+) -> str:
+    """The home page's generated part (``recent.md``): newest incidents and near-misses, and
+    where to go next."""
+    return render_page(
+        env,
+        "recent",
+        postmortems=record_table(archive.postmortems[:limit], src, env=env),
+        nearmisses=record_table(archive.nearmisses[:limit], src, env=env),
+        withheld=archive.withheld,
+        audience=archive.audience,
+        url=url_from(src),
     )
-    return (
-        f"{links}\n\n{withheld_note(archive).strip()}\n\n## Recent incidents\n\n"
-        + record_table(archive.postmortems[:limit], src)
-        + "\n## Recent near-misses and weak signals\n\n"
-        + record_table(archive.nearmisses[:limit], src)
-    )
+
+
+@dataclass(frozen=True)
+class PriorAlert:
+    """One alert of a runbook's 'Prior incidents' section."""
+
+    name: str
+    table: Markup
+    """Its newest records."""
+    total: int
+    href: Markup
+    """The alert's page."""
+    classes: list[Link]
+    """The cause classes of its records, linking to their pages (recurrence, risk rank)."""
 
 
 def prior_incidents_section(
-    archive: Archive, groups: Groups, alerts: Sequence[str], src: str, limit: int = 5
+    archive: Archive,
+    groups: Groups,
+    alerts: Sequence[str],
+    src: str,
+    limit: int = 5,
+    *,
+    env: jinja2.Environment = DEFAULT_ENVIRONMENT,
 ) -> str:
-    """The 'Prior incidents' section injected into a runbook that names its alerts."""
-    parts = ["## Prior incidents\n"]
+    """The 'Prior incidents' section (``prior_incidents.md``) added to a runbook that names its
+    alerts."""
+    sections = []
     for alert in alerts:
         records = groups.get("alerts", alert)
-        link = rel_link(src, index_src("alerts", alert))
-        parts.append(f"### {md_text(alert)}\n")
-        parts.append(record_table(records[:limit], src))
-        parts.append(
-            f"\n[Every record of {md_text(alert)} ({len(records)}) and its cause classes]({link})\n"
+        classes = dict.fromkeys(c for r in records for c in r.cause_class)
+        sections.append(
+            PriorAlert(
+                name=alert,
+                table=record_table(records[:limit], src, env=env),
+                total=len(records),
+                href=fragment(rel_link(src, index_src("alerts", alert))),
+                classes=[link(src, c, index_src("classes", c)) for c in classes],
+            )
         )
-        classes = list(dict.fromkeys(c for r in records for c in r.cause_class))
-        if classes:
-            trend_links = ", ".join(
-                f"[{md_text(c)}]({rel_link(src, index_src('classes', c))})" for c in classes
-            )
-            parts.append(
-                f"Recurrence and risk rank of its classes: {trend_links} · "
-                f"[risk register]({rel_link(src, 'risk-register.md')}) · "
-                f"[trends]({rel_link(src, 'trends.md')})\n"
-            )
-    return "\n".join(parts)
+    return render_page(env, "prior_incidents", alerts=sections, url=url_from(src))

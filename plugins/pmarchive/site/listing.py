@@ -1,12 +1,17 @@
-"""Listings on index pages: record tables, counts, pagination and the Markdown helpers
-that keep values text. Every kind of index page uses the same functions; kinds differ by
-their key only. Links point at other pages' source files, so MkDocs checks them."""
+"""Listings on index pages as the page templates receive them: record rows, counts and pager
+links (plain values, escaped when printed, and ready hrefs), and the Markdown helpers that keep
+values text. Every kind of index page uses the same functions; kinds differ by their key only.
+Links point at other pages' source files, so MkDocs checks them."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup
 
 from pmarchive.analysis.grouping import INDEX_KINDS
 from pmarchive.model.records import AnyRecord, NearMiss, PostMortem
@@ -60,54 +65,84 @@ def rel_link(from_src: str, to_src: str) -> str:
     return "../" * depth + to_src
 
 
-def _record_row(record: AnyRecord, from_src: str) -> str:
-    link = f"[{md_text(record.id)}]({rel_link(from_src, record.src_uri)})"
+@dataclass(frozen=True)
+class Link:
+    """A link a template prints as ``[{{ link.text }}]({{ link.href }})``: the text is escaped
+    when printed; the href is a relative source path (MkDocs checks it), ready as it is."""
+
+    text: str
+    href: Markup
+
+
+def link(from_src: str, text: str, to_src: str) -> Link:
+    return Link(text, Markup(rel_link(from_src, to_src)))
+
+
+def iso_date(day: dt.date) -> Markup:
+    """A date as templates print it: ISO, not escaped (its dashes stay dashes)."""
+    return Markup(day.isoformat())
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    """One row of a record table, as ``records_table.md`` receives it."""
+
+    date: Markup
+    record: Link
+    """The record's id, linking to its page."""
+    title: str
+    sev: Markup
+    """``SEV-<n>`` for an incident, the kind (near-miss, weak-signal) for a near-miss."""
+    duration: str
+    """Empty for a near-miss or an incident without a duration."""
+    classes: tuple[Link, ...]
+    """Each cause class, linking to its page."""
+    teams: tuple[str, ...]
+
+
+def record_row(record: AnyRecord, from_src: str) -> RecordRow:
     if isinstance(record, PostMortem):
         sev = f"SEV-{record.sev}"
         duration = format_seconds(record.duration_min * 60 if record.duration_min else None)
     else:
         sev = record.kind
         duration = ""
-    classes = ", ".join(
-        f"[{md_text(c)}]({rel_link(from_src, index_src('classes', c))})" for c in record.cause_class
+    return RecordRow(
+        date=iso_date(record.date),
+        record=link(from_src, record.id, record.src_uri),
+        title=record.title,
+        sev=Markup(sev),  # built from a number or a validated kind
+        duration=duration,
+        classes=tuple(link(from_src, c, index_src("classes", c)) for c in record.cause_class),
+        teams=tuple(record.teams),
     )
-    teams = ", ".join(md_text(t) for t in record.teams)
-    return (
-        f"| {record.date.isoformat()} | {link} | {md_text(record.title)} | {sev} | {duration} "
-        f"| {classes} | {teams} |"
-    )
 
 
-def record_table(records: Sequence[AnyRecord], from_src: str) -> str:
-    """The listing every index page uses: date, id, title, SEV, duration, classes, teams."""
-    if not records:
-        return "_None yet._\n"
-    head = (
-        "| Date | Id | Title | SEV | Duration | Classes | Teams |\n|---|---|---|---|---|---|---|\n"
-    )
-    return head + "\n".join(_record_row(r, from_src) for r in records) + "\n"
+def record_rows(records: Sequence[AnyRecord], from_src: str) -> list[RecordRow]:
+    """The rows of the listing every index page uses, linked from page ``from_src``."""
+    return [record_row(r, from_src) for r in records]
 
 
-def counts_line(records: Sequence[AnyRecord]) -> str:
+@dataclass(frozen=True)
+class Counts:
+    """How many incidents and near-misses a page lists, and the newest date among them."""
+
+    incidents: int
+    nearmisses: int
+    last_seen: Markup | None
+
+
+def counts(records: Sequence[AnyRecord]) -> Counts:
     incidents = sum(isinstance(r, PostMortem) for r in records)
-    nearmisses = len(records) - incidents
     last = max((r.date for r in records), default=None)
-    seen = f", last seen {last.isoformat()}" if last else ""
-    return (
-        f"**{incidents}** incident{'s' * (incidents != 1)}, **{nearmisses}** near-miss"
-        f"{'es' * (nearmisses != 1)} and weak signal{'s' * (nearmisses != 1)}{seen}."
-    )
+    return Counts(incidents, len(records) - incidents, iso_date(last) if last else None)
 
 
-def listing(records: Sequence[AnyRecord], src: str) -> str:
-    """Incidents, then near-misses and weak signals, as two tables."""
+def split_listing(records: Sequence[AnyRecord]) -> tuple[list[PostMortem], list[NearMiss]]:
+    """Incidents, then near-misses and weak signals: the two tables of a listing."""
     incidents = [r for r in records if isinstance(r, PostMortem)]
     nearmisses = [r for r in records if isinstance(r, NearMiss)]
-    parts = []
-    for heading, group in (("Incidents", incidents), ("Near-misses and weak signals", nearmisses)):
-        parts.append(f"## {heading}\n")
-        parts.append(record_table(group, src))
-    return "\n".join(parts)
+    return incidents, nearmisses
 
 
 def paginate(records: Sequence[AnyRecord]) -> list[Sequence[AnyRecord]]:
@@ -115,13 +150,19 @@ def paginate(records: Sequence[AnyRecord]) -> list[Sequence[AnyRecord]]:
     return [records[i : i + PAGE_SIZE] for i in range(0, len(records), PAGE_SIZE)] or [records]
 
 
-def pager(section: str, key: str, current: int, total: int) -> str:
-    """Links between the numbered pages of one listing."""
+@dataclass(frozen=True)
+class PagerLink:
+    number: int
+    href: Markup | None
+    """None for the page the reader is on."""
+
+
+def pager_links(section: str, key: str, current: int, total: int) -> list[PagerLink]:
+    """Links between the numbered pages of one listing (none when it fits on one page)."""
     if total == 1:
-        return ""
+        return []
     src = index_src(section, key, current)
-    links = [
-        f"**{n}**" if n == current else f"[{n}]({rel_link(src, index_src(section, key, n))})"
+    return [
+        PagerLink(n, None if n == current else Markup(rel_link(src, index_src(section, key, n))))
         for n in range(1, total + 1)
     ]
-    return f"\nPages (newest first): {' '.join(links)}\n"
