@@ -73,12 +73,6 @@ SITE_PAGES = {
 }
 """Where each template shows in a built site."""
 
-NEEDS_WIRING = pytest.mark.xfail(
-    strict=True,
-    reason="pipeline.generate must pass page_environment(template_dirs) to TrendContext(env=) "
-    "and search_page(); remove this mark once it does",
-)
-
 
 def load(root: Path) -> Archive:
     return load_archive(ArchiveConfig(root=root, today=TODAY))
@@ -186,7 +180,6 @@ def overridden_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_site(root, config)
 
 
-@NEEDS_WIRING
 @pytest.mark.parametrize(("name", "page"), SITE_PAGES.items())
 def test_an_override_replaces_the_page_in_a_build(
     overridden_site: Path, name: str, page: str
@@ -207,7 +200,6 @@ def hostile_overridden_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_site(root, config, strict=False)
 
 
-@NEEDS_WIRING
 def test_a_hostile_value_an_override_prints_stays_inert_in_a_build(
     hostile_overridden_site: Path,
 ) -> None:

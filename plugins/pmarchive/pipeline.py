@@ -29,6 +29,7 @@ from pmarchive.site.record_page import (
     search_page,
     template_environment,
 )
+from pmarchive.site.templating import page_environment
 from pmarchive.site.trend_pages import TrendContext, trend_pages
 from pmarchive.site.urls import DIRECTORY_URLS, Linker
 
@@ -103,6 +104,7 @@ def generate(
     groups = group_records(archive.records)
     link = page_sources(archive.by_id())
     env = template_environment(list(template_dirs))
+    pages_env = page_environment(list(template_dirs))
 
     similar, stats = similar_records(archive, settings.index_dir(audience), settings.similar_limit)
     result = Generated(archive=archive, groups=groups, index_stats=stats)
@@ -118,10 +120,12 @@ def generate(
         )
     result.record_uris = frozenset(result.pages)
     options = IndexOptions(same_class_limit=settings.same_class_limit, doc_pages=doc_pages)
-    trends = TrendContext(archive, settings.archive.today, settings.risk_weights, linker)
+    trends = TrendContext(
+        archive, settings.archive.today, settings.risk_weights, linker, env=pages_env
+    )
     result.pages.update(all_index_pages(archive, options, groups, trends))
     result.pages.update(trend_pages(trends))
-    result.pages["search.md"] = search_page()
+    result.pages["search.md"] = search_page(pages_env)
     result.data_files = data_files(archive)
     result.assets = dict(ASSETS)
     result.static_files = {PLOTLY_ASSET: PLOTLY_JS}
