@@ -260,13 +260,6 @@ def test_a_hostile_value_printed_by_an_override_stays_text(
 
 # --- a real build ---------------------------------------------------------------------------
 
-NEEDS_WIRING = pytest.mark.xfail(
-    strict=True,
-    reason="pipeline.generate must pass env=page_environment(template_dirs) to all_index_pages, "
-    "and the plugin the same env to recent_section and prior_incidents_section; remove this "
-    "mark once they do",
-)
-
 SITE_PAGES = {
     "index_overview": "classes",
     "index_entity": "teams/sre",
@@ -299,7 +292,6 @@ def overridden_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         return build_site(root, MKDOCS_YML.replace(*CUSTOM_DIR))
 
 
-@NEEDS_WIRING
 @pytest.mark.parametrize(("name", "page"), SITE_PAGES.items())
 def test_an_override_replaces_the_page_in_a_build(
     overridden_site: Path, name: str, page: str
@@ -326,7 +318,6 @@ def hostile_overridden_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_site(root, HOSTILE_MKDOCS_YML.replace(*CUSTOM_DIR), strict=False)
 
 
-@NEEDS_WIRING
 @pytest.mark.parametrize(
     ("page", "printed"),
     [("classes/cache-stampede", "Ours:"), ("teams/checkout", "Row:"), ("", "Row:")],
@@ -338,7 +329,6 @@ def test_a_hostile_value_an_override_prints_stays_inert_in_a_build(
     assert printed in html and "&lt;/title&gt;&lt;script&gt;" in html
 
 
-@NEEDS_WIRING
 def test_no_page_of_a_hostile_build_with_overrides_can_run_script(
     hostile_overridden_site: Path,
 ) -> None:

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jinja2
+
 from pmarchive.analysis.grouping import Groups, class_neighbours, group_records
 from pmarchive.ingest.archive import Archive
 from pmarchive.ingest.audience import for_audience
@@ -29,7 +31,7 @@ from pmarchive.site.record_page import (
     search_page,
     template_environment,
 )
-from pmarchive.site.templating import page_environment
+from pmarchive.site.templating import DEFAULT_ENVIRONMENT, page_environment
 from pmarchive.site.trend_pages import TrendContext, trend_pages
 from pmarchive.site.urls import DIRECTORY_URLS, Linker
 
@@ -54,6 +56,9 @@ class Generated:
     redirects: dict[str, str] = field(default_factory=dict)
     """HTML pages at old URLs (aliases of renamed classes and factors), by site path."""
     index_stats: IndexStats | None = None
+    pages_env: jinja2.Environment = DEFAULT_ENVIRONMENT
+    """The page templates of this build (the site's overrides first), for hand-written pages'
+    generated parts (recent records, prior incidents)."""
 
 
 def data_files(archive: Archive) -> dict[str, str]:
@@ -107,7 +112,7 @@ def generate(
     pages_env = page_environment(list(template_dirs))
 
     similar, stats = similar_records(archive, settings.index_dir(audience), settings.similar_limit)
-    result = Generated(archive=archive, groups=groups, index_stats=stats)
+    result = Generated(archive=archive, groups=groups, index_stats=stats, pages_env=pages_env)
     for record in archive.records:
         result.pages[record.src_uri] = render_record_page(
             record,
@@ -123,7 +128,7 @@ def generate(
     trends = TrendContext(
         archive, settings.archive.today, settings.risk_weights, linker, env=pages_env
     )
-    result.pages.update(all_index_pages(archive, options, groups, trends))
+    result.pages.update(all_index_pages(archive, options, groups, trends, env=pages_env))
     result.pages.update(trend_pages(trends))
     result.pages["search.md"] = search_page(pages_env)
     result.data_files = data_files(archive)

@@ -192,7 +192,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         archive, src = self.generated.archive, page.file.src_uri
         marker = self.settings.recent_marker
         if marker and marker in markdown:
-            markdown = markdown.replace(marker, recent_section(archive, src))
+            recent = recent_section(archive, src, env=self.generated.pages_env)
+            markdown = markdown.replace(marker, recent)
         alerts = page.meta.get("alerts") if src not in self.generated.record_uris else None
         if isinstance(alerts, list) and alerts:
             names = [str(name) for name in alerts]
@@ -200,7 +201,9 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
                 if name not in archive.taxonomy.alerts:
                     log.warning("%s: alerts: unknown alert '%s'", src, name)
             known = [n for n in names if n in archive.taxonomy.alerts]
-            markdown += "\n\n" + prior_incidents_section(archive, self.generated.groups, known, src)
+            markdown += "\n\n" + prior_incidents_section(
+                archive, self.generated.groups, known, src, env=self.generated.pages_env
+            )
         return markdown
 
     def on_page_content(
