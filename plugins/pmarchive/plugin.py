@@ -38,11 +38,14 @@ from pmarchive.site.index_pages import prior_incidents_section, recent_section
 from pmarchive.site.leaks import withheld_links, withheld_outputs
 from pmarchive.site.record_page import SITE_WIDE, THEME_OVERRIDES
 from pmarchive.site.safety import plain_title, sanitize_html
+from pmarchive.site.static_search import StaticSearchError, build_static_index
 from pmarchive.site.urls import Linker
 
 log = get_plugin_logger(__name__)
 
 MAX_ERRORS_SHOWN = 200
+STATIC_SEARCH = True
+"""Write the Pagefind index in on_post_build; to become the option ``static_search``."""
 
 
 def _config_option(option: PluginOption) -> BaseConfigOption[Any]:
@@ -242,6 +245,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
                 log.info("removed %s: withheld from the %s audience", path, self.audience)
         if self.leaks:
             raise PluginError("\n".join(self.leaks))
+        if self.generated is not None and STATIC_SEARCH:
+            _static_search_index(config, self.generated)
 
     def on_serve(self, server: LiveReloadServer, /, *, config: MkDocsConfig, builder: Any) -> None:
         if not self.enabled or self.settings is None:
@@ -250,6 +255,22 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         for folder in (core.postmortems_path, core.nearmisses_path, core.taxonomy_path):
             if folder.is_dir():
                 server.watch(str(folder))
+
+
+def _static_search_index(config: MkDocsConfig, generated: Generated) -> None:
+    """Pagefind over the pages this build wrote for its audience's records (a static host's
+    search); a failure stops the build with one line."""
+    site_dir = Path(config.site_dir)
+    pages = [
+        (Path(File(r.src_uri, None, str(site_dir), config.use_directory_urls).abs_dest_path), r)
+        for r in generated.archive.records
+        if r.src_uri in generated.record_uris
+    ]
+    try:
+        stats = build_static_index(site_dir, pages)
+    except StaticSearchError as exc:
+        raise PluginError(f"static search index: {exc}") from None
+    log.info("static search index: %s", stats)
 
 
 def _without_records(items: list[Any], record_uris: frozenset[str]) -> list[Any]:

@@ -93,6 +93,9 @@ def _page_meta(record: AnyRecord) -> str:
     meta: dict[str, Any] = {
         "title": plain_title(f"{record.id}: {record.title}"),
         "pmarchive_record": record.id,
+        # Material's in-browser index would hold every record and every page would fetch it
+        # (about 100 MB at 20,000 records): records are found through /search/ instead.
+        "search": {"exclude": True},
     }
     if record.summary:
         meta["description"] = plain_title(record.summary)
