@@ -8,7 +8,7 @@ CHROMIUM ?= /usr/bin/chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install serve live build check test lint typecheck unit browser-deps clean
+.PHONY: install serve live build check test lint typecheck unit browser-deps clean bench
 
 install: $(STAMP)
 
@@ -61,6 +61,12 @@ unit: install
 	PMARCHIVE_CHROMIUM=$(CHROMIUM) $(BIN)/pytest
 
 test: install browser-deps lint typecheck check build unit
+
+# The scale benchmark (not part of `make test`): plain Material against the plugin, with goals.
+# Default 500 + 500 records, a few minutes; the headline run:
+#   make bench ARGS="--records 10000 --nearmisses 10000"
+bench: install
+	$(BIN)/python benchmarks/bench.py $(ARGS)
 
 clean:
 	rm -rf site .pytest_cache .mypy_cache .ruff_cache

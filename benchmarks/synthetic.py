@@ -91,8 +91,9 @@ def _pick(rng: random.Random, names: list[str], most: int) -> list[str]:
     return sorted(set(rng.sample(names, k=min(len(names), rng.randint(1, most)))))
 
 
-def postmortem_text(n: int, taxonomy: Taxonomy) -> tuple[str, str]:
-    """(record id, file text) of synthetic post-mortem number ``n``."""
+def postmortem_text(n: int, taxonomy: Taxonomy, *, length: int = 1) -> tuple[str, str]:
+    """(record id, file text) of synthetic post-mortem number ``n``; ``length`` multiplies the
+    body's words (1: about 300, 2: about 600, the length of a real write-up)."""
     rng = random.Random(n)
     day = START + dt.timedelta(days=n % 900)
     record_id = f"INC-{day.isoformat()}-{n // 900 + 1:03d}"
@@ -126,11 +127,11 @@ visibility: internal
 
 ## Summary
 
-{_text(rng, 120)}.
+{_text(rng, 120 * length)}.
 
 ## Impact
 
-{_text(rng, 30)}.
+{_text(rng, 30 * length)}.
 
 ## Timeline
 
@@ -139,25 +140,71 @@ visibility: internal
 
 ## Contributing factors
 
-{_text(rng, 40)}.
+{_text(rng, 40 * length)}.
 
 ## Action items
 
-{_text(rng, 20)}.
+{_text(rng, 20 * length)}.
 
 ## Lessons
 
-{_text(rng, 80)}.
+{_text(rng, 80 * length)}.
 """
     return record_id, text
 
 
-def write_corpus(folder: Path, count: int, taxonomy: Taxonomy) -> list[str]:
-    """Write ``count`` synthetic post-mortems into ``folder``; returns their ids."""
+def nearmiss_text(n: int, taxonomy: Taxonomy, *, length: int = 1) -> tuple[str, str]:
+    """(record id, file text) of synthetic near-miss number ``n``; its body is about 300 words
+    times ``length``. Seeded apart from the post-mortems, so adding near-misses changes none."""
+    rng = random.Random(f"nearmiss-{n}")
+    day = START + dt.timedelta(days=n % 900)
+    record_id = f"NM-{day.isoformat()}-{n // 900 + 1:03d}"
+    text = f"""---
+id: {record_id}
+title: Synthetic near-miss {n} in {_text(rng, 3)}
+date: {day.isoformat()}
+kind: {rng.choice(["near-miss", "near-miss", "weak-signal"])}
+caught_by: {rng.choice(["luck", "defense", "person"])}
+cause_class: [{", ".join(_pick(rng, sorted(taxonomy.classes), 2))}]
+contributing_factors: [{", ".join(_pick(rng, sorted(taxonomy.factors), 2))}]
+teams: [{", ".join(_pick(rng, sorted(taxonomy.teams), 2))}]
+services: [{", ".join(_pick(rng, sorted(taxonomy.services), 2))}]
+alerts: [{", ".join(_pick(rng, sorted(taxonomy.alerts), 1))}]
+where_blind: {_text(rng, 12)}.
+suggested_defense: {_text(rng, 12)}.
+reporter: {rng.choice(["dana", "lee", "sam", "ravi"])}
+summary: {_text(rng, 18)}.
+visibility: internal
+---
+
+## What happened
+
+{_text(rng, 120 * length)}.
+
+## What caught it
+
+{_text(rng, 60 * length)}.
+
+## Where we were blind
+
+{_text(rng, 60 * length)}.
+
+## Suggested defense
+
+{_text(rng, 60 * length)}.
+"""
+    return record_id, text
+
+
+def write_corpus(
+    folder: Path, count: int, taxonomy: Taxonomy, *, length: int = 1, nearmisses: bool = False
+) -> list[str]:
+    """Write ``count`` synthetic post-mortems (or near-misses) into ``folder``; their ids."""
     folder.mkdir(parents=True, exist_ok=True)
+    make = nearmiss_text if nearmisses else postmortem_text
     ids = []
     for n in range(count):
-        record_id, text = postmortem_text(n, taxonomy)
+        record_id, text = make(n, taxonomy, length=length)
         (folder / f"{record_id}.md").write_text(text, encoding="utf-8")
         ids.append(record_id)
     return ids
@@ -172,9 +219,18 @@ nav: [index.md]
 """A minimal site around a synthetic archive (benchmarks build it with the plugin)."""
 
 
-def write_archive(root: Path, count: int, taxonomy_source: Path, *, site: bool = False) -> Taxonomy:
+def write_archive(
+    root: Path,
+    count: int,
+    taxonomy_source: Path,
+    *,
+    site: bool = False,
+    nearmisses: int = 0,
+    length: int = 1,
+) -> Taxonomy:
     """A synthetic archive under ``root``: a copy of ``taxonomy_source``, ``count`` post-mortems,
-    an empty near-miss folder and, with ``site``, a mkdocs.yml and a home page."""
+    ``nearmisses`` near-misses (none by default), bodies ``length`` times the default and, with
+    ``site``, a mkdocs.yml and a home page."""
     from pmarchive.ingest.taxonomy import load_taxonomy
 
     shutil.copytree(taxonomy_source, root / "taxonomy")
@@ -182,7 +238,8 @@ def write_archive(root: Path, count: int, taxonomy_source: Path, *, site: bool =
     taxonomy, problems = load_taxonomy(root / "taxonomy")
     if any(p.severity.value == "error" for p in problems):
         raise ValueError(f"the taxonomy in {taxonomy_source} has errors")
-    write_corpus(root / "postmortems", count, taxonomy)
+    write_corpus(root / "postmortems", count, taxonomy, length=length)
+    write_corpus(root / "nearmisses", nearmisses, taxonomy, length=length, nearmisses=True)
     if site:
         (root / "docs").mkdir(exist_ok=True)
         (root / "docs" / "index.md").write_text("# Synthetic\n")
