@@ -199,10 +199,14 @@ def test_charts_draw_in_a_real_browser(
     page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme="light")
     watched = watch(page, example_site)
     page.goto(example_site + page_path)
-    page.wait_for_function(
-        "document.querySelectorAll('.pm-plot').length > 0 && "
-        "[...document.querySelectorAll('.pm-plot')].every(p => p.querySelector('svg.main-svg'))"
-    )
+    # plotly.js loads when a chart nears the viewport: bring each chart near, in turn
+    plots = page.locator(".pm-plot")
+    assert plots.count() > 0
+    for i in range(plots.count()):
+        plots.nth(i).scroll_into_view_if_needed()
+        page.wait_for_function(
+            "(i) => !!document.querySelectorAll('.pm-plot')[i].querySelector('svg.main-svg')", arg=i
+        )
     plot = page.locator(".pm-plot").first
     box = plot.bounding_box()
     assert box is not None and box["width"] > 500 and box["height"] > 200

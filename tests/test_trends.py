@@ -1,4 +1,5 @@
-"""Trend pages: chart containers with data tables beneath, plotly.js shipped once, never inlined."""
+"""Trend pages: chart containers with data tables beneath; plotly.js shipped once, never inlined,
+and never on a page: charts.js fetches it when a chart nears the viewport."""
 
 from __future__ import annotations
 
@@ -89,31 +90,62 @@ def test_leadership_pages_exist(site: Path, page: str) -> None:
     assert (site / page / "index.html").is_file()
 
 
+def script_sources(html: str) -> list[str]:
+    return re.findall(r'<script src="([^"]*)"', html)
+
+
 def test_plotly_js_shipped_once_and_never_inlined(site: Path) -> None:
     shipped = [
         p for p in site.rglob("*.js") if p.read_bytes()[:2000] == PLOTLY_JS.read_bytes()[:2000]
     ]
     assert [p.relative_to(site).as_posix() for p in shipped] == ["assets/pmarchive/plotly.min.js"]
+    # charts.js fetches plotly.js from its own folder: the two must stay side by side
+    assert (site / "assets/pmarchive/charts.js").is_file()
     signature = PLOTLY_JS.read_text()[200:400]
-    loading: set[str] = set()
-    charted: set[str] = set()
     for page in site.rglob("*.html"):
-        text = page.read_text()
-        assert signature not in text, page
-        name = page.parent.relative_to(site).as_posix()
-        sources = re.findall(r'<script src="([^"]*plotly[^"]*)"', text)
-        if sources:
-            loading.add(name)
-            assert len(sources) == 1, page
-            assert sources[0].endswith("assets/pmarchive/plotly.min.js"), page
-        if 'class="pm-chart"' in text:
-            charted.add(name)
-    # every page with a chart loads the shipped file, and only those pages load it
-    assert set(PAGES) <= charted
-    assert loading == charted
-    assert "plotly.min.js" not in (site / "index.html").read_text()  # no chart, no plotly
+        assert signature not in page.read_text(), page
     largest = max(p.stat().st_size for p in site.rglob("*.html"))
     assert largest < 300_000
+
+
+def chart_pages(site: Path) -> dict[str, str]:
+    return {
+        page.parent.relative_to(site).as_posix(): page.read_text()
+        for page in site.rglob("*.html")
+        if 'class="pm-chart"' in page.read_text()
+    }
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_page_with_charts_loads_charts_js_deferred_and_never_plotly(
+    site: Path, page: str
+) -> None:
+    html = (site / page / "index.html").read_text()
+    charts_tags = re.findall(r'<script src="[^"]*charts\.js"[^>]*>', html)
+    assert len(charts_tags) == 1, charts_tags
+    assert " defer" in charts_tags[0]  # never blocks the content nor Material's bundle
+    assert [src for src in script_sources(html) if "plotly" in src] == []
+    assert "plotly.min.js" not in html
+
+
+@pytest.mark.parametrize("page", ["", "program-health", "sev-audit", "reviews", "classes"])
+def test_a_page_without_charts_loads_neither_script(site: Path, page: str) -> None:
+    html = (site / page / "index.html").read_text()
+    assert 'class="pm-chart"' not in html
+    assert [src for src in script_sources(html) if "charts.js" in src or "plotly" in src] == []
+
+
+def test_charts_js_is_on_exactly_the_pages_with_charts(site: Path) -> None:
+    charted = chart_pages(site)
+    assert set(PAGES) <= set(charted)
+    loading = {
+        page.parent.relative_to(site).as_posix()
+        for page in site.rglob("*.html")
+        if any(
+            src.endswith("assets/pmarchive/charts.js") for src in script_sources(page.read_text())
+        )
+    }
+    assert loading == set(charted)
 
 
 def test_risk_register_numbers_match_the_records(site: Path) -> None:

@@ -1,4 +1,8 @@
-"""Plotly figures of the analyses, and their HTML embedding (JSON only; plotly.js ships once)."""
+"""Plotly figures of the analyses, and their HTML embedding (JSON only; plotly.js ships once).
+
+A page with charts loads only charts.js (deferred); charts.js fetches plotly.js, a sibling file
+of its own, the first time a chart nears the viewport, so no page waits on plotly.js.
+"""
 
 from __future__ import annotations
 
@@ -244,8 +248,9 @@ def chart_html(chart_id: str, figure: go.Figure, caption: str) -> str:
 
 
 def chart_scripts(src: str, linker: Linker = DIRECTORY_URLS) -> str:
-    """The two script tags a page with charts ends with (plotly.js from the site, once)."""
-    return "\n".join(
-        f'<script src="{html.escape(linker(src, asset), quote=True)}"></script>'
-        for asset in (PLOTLY_ASSET, CHARTS_ASSET)
-    )
+    """The script tag a page with charts ends with: charts.js, deferred.
+
+    charts.js loads ``PLOTLY_ASSET`` itself, from the folder charts.js was loaded from, only once
+    a chart nears the viewport: plotly.js never blocks the page's content or Material's bundle.
+    """
+    return f'<script src="{html.escape(linker(src, CHARTS_ASSET), quote=True)}" defer></script>'
