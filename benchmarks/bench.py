@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -333,6 +334,10 @@ def page_weights(sites: dict[str, Path], pages: dict[str, dict[str, str]]) -> di
     return weights
 
 
+def note(text: str) -> None:
+    print(textwrap.fill(text, width=100, subsequent_indent="  "))
+
+
 # --- the run --------------------------------------------------------------------------------
 
 
@@ -420,17 +425,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     print()
     print(format_table(rows))
     print()
-    print(
+    note(
         f"Medians of {args.rounds} rounds; builds and check are separate processes (wall time, "
         "peak RSS by wait4); the libyaml side is a process reading every record and parsing its "
         "front-matter with CSafeLoader."
     )
-    print(
+    note(
         f"API: in-process ArchiveIndex.search, {args.queries} passes over {len(mix)} queries; "
         "p95 per query (ms): "
         + ", ".join(f"{label} {percentile(ms, 0.95):.1f}" for label, ms in latencies.items())
     )
-    print(
+    note(
         "Page load: every response Chromium receives until the network is idle (fresh cache), "
         "bodies gzip-compressed as pmarchive serve sends them; uncompressed: "
         + ", ".join(
