@@ -14,6 +14,7 @@ or, with ``data-pagefind-body``, drop every other record from the index.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import html
 import shutil
 from collections.abc import Awaitable, Sequence
@@ -201,7 +202,11 @@ def build_static_index(site_dir: Path, pages: Sequence[tuple[Path, AnyRecord]]) 
             raise StaticSearchError(f"cannot read the page of {record.id}: {exc}") from None
         path.write_text(annotate_page(text, record), encoding="utf-8")
     try:
-        indexed = asyncio.run(_write_index(site_dir.resolve(), output.resolve()))
+        # its own thread and event loop: the build may run where a loop is already running
+        # (a test driving a browser), and asyncio.run refuses to nest
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            work = pool.submit(asyncio.run, _write_index(site_dir.resolve(), output.resolve()))
+            indexed = work.result()
     except StaticSearchError:
         raise
     except Exception as exc:  # the binary or its client: every failure stops the build
