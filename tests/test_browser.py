@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -166,11 +167,17 @@ def test_search_page_ranks_counts_and_narrows(browser: Browser, served_with_api:
     watched.assert_clean()
 
 
-def test_search_page_without_api_says_so(browser: Browser, example_site: str) -> None:
-    page = browser.new_page()
-    page.goto(example_site + "search/?q=stampede")
-    page.wait_for_function("document.querySelector('#pm-search.pm-no-api') !== null")
-    assert "search API" in page.locator("#pm-status").inner_text()
+def test_search_page_without_any_index_says_so(
+    browser: Browser, example_site_dir: Path, tmp_path: Path
+) -> None:
+    """A static host without the Pagefind index (static_search: false) and without the API."""
+    bare = tmp_path / "bare-site"
+    shutil.copytree(example_site_dir, bare, ignore=shutil.ignore_patterns("pagefind"))
+    with serve_directory(bare) as base:
+        page = browser.new_page()
+        page.goto(base + "search/?q=stampede")
+        page.wait_for_function("document.querySelector('#pm-search.pm-no-api') !== null")
+        assert "search API" in page.locator("#pm-status").inner_text()
 
 
 AXIS_TEXT = ".xtick text, .ytick text, .legendtext"

@@ -4,7 +4,8 @@ Each hook is one step: ``on_config`` reads the options (declared once, in ``sett
 ``on_files`` checks the docs pages and the archive and adds what ``pipeline.generate`` made,
 ``on_nav`` keeps records out of the navigation, ``on_page_markdown`` fills the generated parts
 of hand-written pages, ``on_page_content`` makes titles plain text, sanitises record bodies and
-collects links to withheld records, ``on_post_build`` removes withheld pages and fails on leaks.
+collects links to withheld records, ``on_post_build`` removes withheld pages, fails on leaks and
+writes the static search index.
 """
 
 from __future__ import annotations
@@ -44,8 +45,6 @@ from pmarchive.site.urls import Linker
 log = get_plugin_logger(__name__)
 
 MAX_ERRORS_SHOWN = 200
-STATIC_SEARCH = True
-"""Write the Pagefind index in on_post_build; to become the option ``static_search``."""
 
 
 def _config_option(option: PluginOption) -> BaseConfigOption[Any]:
@@ -245,7 +244,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
                 log.info("removed %s: withheld from the %s audience", path, self.audience)
         if self.leaks:
             raise PluginError("\n".join(self.leaks))
-        if self.generated is not None and STATIC_SEARCH:
+        if self.generated is not None and self.settings and self.settings.static_search:
             _static_search_index(config, self.generated)
 
     def on_serve(self, server: LiveReloadServer, /, *, config: MkDocsConfig, builder: Any) -> None:

@@ -118,6 +118,12 @@ PLUGIN_OPTIONS: tuple[PluginOption, ...] = (
     ),
     PluginOption("similar_limit", int, 5, "How many similar records each record page lists."),
     PluginOption(
+        "static_search",
+        bool,
+        True,
+        "Write a Pagefind index of the audience's records into the site, for a static host.",
+    ),
+    PluginOption(
         "lints",
         dict,
         {},
@@ -152,6 +158,8 @@ class Settings:
     recent_marker: str
     search_index_dir: str
     similar_limit: int
+    static_search: bool
+    """Write the Pagefind index (search on a static host, where there is no API)."""
     risk_weights: RiskWeights
 
     @property
@@ -245,5 +253,6 @@ def read_settings(root: Path, options: Mapping[str, Any]) -> Settings:
         recent_marker=values["recent_marker"],
         search_index_dir=values["search_index_dir"],
         similar_limit=values["similar_limit"],
+        static_search=values["static_search"],
         risk_weights=risk_weights(values["risk_weights"]),
     )
