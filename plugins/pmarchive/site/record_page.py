@@ -27,7 +27,8 @@ ASSETS: dict[str, bytes] = {
 }
 """Stylesheets and scripts the plugin adds to every site, by their path in the site."""
 SITE_WIDE = ("assets/pmarchive/pmarchive.css", "assets/pmarchive/search.js")
-"""The assets every page loads; charts.js and plotly.js load only on pages with charts."""
+"""The assets every page loads; charts.js loads only on pages with charts, and fetches plotly.js
+when a chart nears the screen."""
 
 LinkResolver = Callable[[str, str], "str | None"]
 """(index kind or 'records', key) -> source path of the page the header links to, or None when
