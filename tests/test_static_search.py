@@ -235,6 +235,11 @@ def test_material_search_index_holds_no_record_page(mixed: Path, audience: str) 
     assert [loc for loc in locations if loc.startswith(("postmortems/", "nearmisses/"))] == []
     # index pages list records by id and title; a record's own text is in no page of the index
     assert "Twelve percent of checkouts failed" not in json.dumps(docs)
+    # nor are the per-key listings (they grow with the archive); the overviews stay findable
+    keyed = ("classes/", "factors/", "teams/", "services/", "alerts/", "sev/", "quarters/")
+    pages = {loc.split("#")[0] for loc in locations}
+    assert [p for p in pages if p.startswith(keyed) and p.count("/") > 1] == []
+    assert {"classes/", "teams/", "alerts/"} <= pages
 
 
 @pytest.mark.parametrize(("switch", "written"), [(True, True), (False, False)])
