@@ -175,7 +175,7 @@ def test_search_page_without_any_index_says_so(
     shutil.copytree(example_site_dir, bare, ignore=shutil.ignore_patterns("pagefind"))
     with serve_directory(bare) as base:
         page = browser.new_page()
-        page.goto(base + "search/?q=stampede")
+        page.goto(base + "search/?query=stampede")
         page.wait_for_function("document.querySelector('#pm-search.pm-no-api') !== null")
         assert "search API" in page.locator("#pm-status").inner_text()
 

@@ -94,7 +94,7 @@ def test_filters_only_the_api_knows_are_named(
     browser: Browser, static_site: str, query: str, note: str
 ) -> None:
     page = browser.new_page()
-    page.goto(static_site + "search/?q=" + query.replace(" ", "+"))
+    page.goto(static_site + "search/?query=" + query.replace(" ", "+"))
     page.wait_for_selector('#pm-results[data-engine="pagefind"] .pm-hit')
     status = page.locator("#pm-status").inner_text()
     assert "need the archive's search API" in status and note in status

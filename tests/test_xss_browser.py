@@ -32,7 +32,7 @@ PAGES = [
     "program-health/",
     "sev-audit/",
     "reviews/",
-    "search/?q=stampede",
+    "search/?query=stampede",
     "runbooks/high-error-rate/",
     "classes/thundering-herd/",
 ]

@@ -21,7 +21,8 @@
         !input.classList.contains("md-search__input") || searchPage()) return;
     event.preventDefault();
     event.stopPropagation();
-    window.location.href = base + "search/?q=" + encodeURIComponent(input.value);
+    /* `query`, not `q`: Material opens its own search overlay over any page whose URL has `q` */
+    window.location.href = base + "search/?query=" + encodeURIComponent(input.value);
   }, true);
 
   var form = searchPage();
@@ -215,7 +216,7 @@
   function run() {
     var q = box.value;
     var ticket = ++latest;
-    history.replaceState(null, "", "?q=" + encodeURIComponent(q) +
+    history.replaceState(null, "", "?query=" + encodeURIComponent(q) +
       (page > 1 ? "&page=" + page : ""));
     if (staticMode) return showStatic(q, ticket);
     apiSearch(q).then(function (reply) {
@@ -259,7 +260,13 @@
     run();
   });
   var params = new URLSearchParams(window.location.search);
-  var initial = params.get("q");
+  var initial = params.get("query");
+  if (initial === null && params.get("q") !== null) {
+    /* an old link with `q`: take the words, and close the overlay Material opened for them */
+    initial = params.get("q");
+    var overlay = document.querySelector('[data-md-toggle="search"]');
+    if (overlay) setTimeout(function () { overlay.checked = false; }, 0);
+  }
   if (initial !== null) box.value = initial;
   page = Math.max(1, parseInt(params.get("page"), 10) || 1);
   run();
