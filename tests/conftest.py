@@ -160,3 +160,33 @@ def make_config() -> Callable[..., ArchiveConfig]:
         return ArchiveConfig(root=root, today=TODAY, **kwargs)  # type: ignore[arg-type]
 
     return build
+
+
+SECRET_TITLE = "Zanzibar vault keys rotated by hand"
+RESTRICTED_ID = "INC-2026-03-03-001"
+
+
+def write_mixed_archive(root: Path, related: bool = False) -> Path:
+    """A public post-mortem (``related`` to the restricted one when asked), a restricted one and
+    an internal near-miss: what every audience test builds on."""
+    public = {"visibility": "public"}
+    if related:
+        public["related"] = f"[{RESTRICTED_ID}]"
+    write(root, "postmortems/INC-2026-05-29-001.md", front_matter(BASE_PM, **public))
+    write(
+        root,
+        f"postmortems/{RESTRICTED_ID}.md",
+        front_matter(
+            BASE_PM,
+            id=RESTRICTED_ID,
+            date="2026-03-03",
+            title=SECRET_TITLE,
+            visibility="restricted",
+            started_at=None,
+            detected_at=None,
+            mitigated_at=None,
+            resolved_at=None,
+        ),
+    )
+    write(root, "nearmisses/NM-2026-06-02-001.md", front_matter(BASE_NM))  # internal
+    return root

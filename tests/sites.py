@@ -62,3 +62,22 @@ def copy_example(dest: Path) -> Path:
         else:
             shutil.copy2(source, dest / name)
     return dest
+
+
+def load_at(root: Path) -> Any:
+    """The archive at ``root`` as of the tests' day."""
+    from pmarchive.ingest.archive import load_archive
+    from pmarchive.ingest.config import ArchiveConfig
+
+    from .conftest import TODAY
+
+    return load_archive(ArchiveConfig(root=root, today=TODAY))
+
+
+def page_overrides(root: Path, templates: dict[str, str]) -> Path:
+    """Write page template overrides under ``root/overrides``; the folder."""
+    from pmarchive.site.templating import PAGES
+
+    for name, text in templates.items():
+        write(root, f"overrides/{PAGES}/{name}.md", text)
+    return root / "overrides"

@@ -10,11 +10,14 @@ from mkdocs.exceptions import Abort
 from pmarchive.ingest.audience import AudienceError, resolve_audience
 from pmarchive.site.leaks import withheld_links
 
-from .conftest import BASE_NM, BASE_PM, front_matter, write
+from .conftest import (
+    RESTRICTED_ID,
+    SECRET_TITLE,
+    write,
+    write_mixed_archive,
+)
 from .sites import build_site
 
-SECRET_TITLE = "Zanzibar vault keys rotated by hand"
-RESTRICTED_ID = "INC-2026-03-03-001"
 PUBLIC_YML = """\
 site_name: Tiny archive
 theme:
@@ -32,28 +35,8 @@ nav:
 
 @pytest.fixture
 def mixed(archive_root: Path) -> Path:
-    write(
-        archive_root,
-        "postmortems/INC-2026-05-29-001.md",
-        front_matter(BASE_PM, visibility="public", related=f"[{RESTRICTED_ID}]"),
-    )
-    write(
-        archive_root,
-        f"postmortems/{RESTRICTED_ID}.md",
-        front_matter(
-            BASE_PM,
-            id=RESTRICTED_ID,
-            date="2026-03-03",
-            title=SECRET_TITLE,
-            visibility="restricted",
-            started_at=None,
-            detected_at=None,
-            mitigated_at=None,
-            resolved_at=None,
-        ),
-    )
-    write(archive_root, "nearmisses/NM-2026-06-02-001.md", front_matter(BASE_NM))  # internal
-    return archive_root
+    """A public post-mortem, a restricted one and an internal near-miss."""
+    return write_mixed_archive(archive_root, related=True)
 
 
 def every_output(root: Path) -> str:

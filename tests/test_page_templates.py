@@ -12,9 +12,8 @@ import jinja2
 import pytest
 
 from pmarchive.analysis.grouping import group_records
-from pmarchive.ingest.archive import Archive, load_archive
+from pmarchive.ingest.archive import Archive
 from pmarchive.ingest.audience import for_audience
-from pmarchive.ingest.config import ArchiveConfig
 from pmarchive.site.index_pages import (
     IndexOptions,
     entity_page,
@@ -31,9 +30,9 @@ from pmarchive.site.templating import (
     page_environment,
 )
 
-from .conftest import BASE_NM, BASE_PM, TODAY, front_matter, write, write_taxonomy
+from .conftest import BASE_NM, BASE_PM, front_matter, write, write_taxonomy
 from .hostile import HOSTILE_MKDOCS_YML, scan_site, write_hostile_archive
-from .sites import MKDOCS_YML, REPO, build_site
+from .sites import MKDOCS_YML, REPO, build_site, load_at, page_overrides
 
 Render = Callable[[Archive, jinja2.Environment], str]
 
@@ -104,19 +103,13 @@ SHIPPED_FRAME: dict[str, list[str]] = {
 }
 
 
-def load(root: Path) -> Archive:
-    return load_archive(ArchiveConfig(root=root, today=TODAY))
+load = load_at
+overrides = page_overrides
 
 
 @pytest.fixture(scope="module")
 def example() -> Archive:
     return load(REPO)
-
-
-def overrides(root: Path, templates: dict[str, str]) -> Path:
-    for name, text in templates.items():
-        write(root, f"overrides/{PAGES}/{name}.md", text)
-    return root / "overrides"
 
 
 def test_every_index_page_template_is_covered() -> None:

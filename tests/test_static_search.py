@@ -23,11 +23,16 @@ from pmarchive.site.static_search import (
     record_meta,
 )
 
-from .conftest import BASE_NM, BASE_PM, front_matter, write
+from .conftest import (
+    BASE_PM,
+    RESTRICTED_ID,
+    SECRET_TITLE,
+    front_matter,
+    write,
+    write_mixed_archive,
+)
 from .sites import build_site
 
-SECRET_TITLE = "Zanzibar vault keys rotated by hand"
-RESTRICTED_ID = "INC-2026-03-03-001"
 PUBLIC_YML = """\
 site_name: Tiny archive
 theme:
@@ -46,25 +51,7 @@ nav:
 @pytest.fixture
 def mixed(archive_root: Path) -> Path:
     """A public post-mortem, a restricted one and an internal near-miss."""
-    write(archive_root, "postmortems/INC-2026-05-29-001.md",
-          front_matter(BASE_PM, visibility="public"))  # fmt: skip
-    write(
-        archive_root,
-        f"postmortems/{RESTRICTED_ID}.md",
-        front_matter(
-            BASE_PM,
-            id=RESTRICTED_ID,
-            date="2026-03-03",
-            title=SECRET_TITLE,
-            visibility="restricted",
-            started_at=None,
-            detected_at=None,
-            mitigated_at=None,
-            resolved_at=None,
-        ),
-    )
-    write(archive_root, "nearmisses/NM-2026-06-02-001.md", front_matter(BASE_NM))
-    return archive_root
+    return write_mixed_archive(archive_root)
 
 
 def records(root: Path) -> dict[str, AnyRecord]:

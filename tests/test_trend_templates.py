@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pmarchive.ingest.archive import Archive, load_archive
-from pmarchive.ingest.config import ArchiveConfig
+from pmarchive.ingest.archive import Archive
 from pmarchive.site.record_page import search_page
 from pmarchive.site.templating import PACKAGE_TEMPLATES, PAGES, page_environment
 from pmarchive.site.trend_pages import (
@@ -26,7 +25,7 @@ from pmarchive.site.trend_pages import (
 
 from .conftest import BASE_NM, BASE_PM, TODAY, front_matter, write, write_taxonomy
 from .hostile import HOSTILE_MKDOCS_YML, scan_site, write_hostile_archive
-from .sites import MKDOCS_YML, REPO, build_site
+from .sites import MKDOCS_YML, REPO, build_site, load_at, page_overrides
 from .test_trends import NO_STAMPS
 
 Render = Callable[[TrendContext], str]
@@ -74,19 +73,13 @@ SITE_PAGES = {
 """Where each template shows in a built site."""
 
 
-def load(root: Path) -> Archive:
-    return load_archive(ArchiveConfig(root=root, today=TODAY))
+load = load_at
+overrides = page_overrides
 
 
 @pytest.fixture(scope="module")
 def example() -> Archive:
     return load(REPO)
-
-
-def overrides(root: Path, templates: dict[str, str]) -> Path:
-    for name, text in templates.items():
-        write(root, f"overrides/{PAGES}/{name}.md", text)
-    return root / "overrides"
 
 
 def test_every_page_template_is_covered() -> None:

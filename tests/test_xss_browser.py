@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser
@@ -40,11 +41,17 @@ PAGES = [
 
 
 @pytest.fixture(scope="module")
-def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def hostile_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hostile archive, built once: its site and its search index."""
     root = tmp_path_factory.mktemp("hostile-browser")
     write_hostile_archive(root)
-    site = build_site(root, HOSTILE_MKDOCS_YML, strict=False)
-    with serve_directory(site) as base:
+    build_site(root, HOSTILE_MKDOCS_YML, strict=False)
+    return root
+
+
+@pytest.fixture(scope="module")
+def hostile_site(hostile_root: Path) -> Iterator[str]:
+    with serve_directory(hostile_root / "site") as base:
         yield base
 
 
@@ -104,14 +111,12 @@ CSP_PAGES = [
 
 
 @pytest.fixture(scope="module")
-def hostile_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def hostile_served(hostile_root: Path) -> Iterator[str]:
     """The hostile archive behind `pmarchive serve`'s app: its Content-Security-Policy on."""
     from pmarchive.search.server import create_app
 
-    root = tmp_path_factory.mktemp("hostile-served")
-    write_hostile_archive(root)
-    site = build_site(root, HOSTILE_MKDOCS_YML, strict=False)
-    with serve_app(create_app(site, root / ".pmarchive/search-index/internal")) as base:
+    index = hostile_root / ".pmarchive/search-index/internal"
+    with serve_app(create_app(hostile_root / "site", index)) as base:
         yield base
 
 
