@@ -26,7 +26,13 @@ ASSETS: dict[str, bytes] = {
     if path.suffix in (".css", ".js")
 }
 """Stylesheets and scripts the plugin adds to every site, by their path in the site."""
-SITE_WIDE = ("assets/pmarchive/pmarchive.css", "assets/pmarchive/search.js")
+SITE_WIDE = (
+    "assets/pmarchive/pmarchive.css",
+    "assets/pmarchive/cards.css",
+    "assets/pmarchive/registers.css",
+    "assets/pmarchive/search.css",
+    "assets/pmarchive/search.js",
+)
 """The assets every page loads; charts.js loads only on pages with charts, and fetches plotly.js
 when a chart nears the screen."""
 
