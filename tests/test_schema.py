@@ -245,6 +245,7 @@ def _sample(spec: FieldSpec) -> Any:
     stamp = dt.datetime(2026, 5, 29, 14, 5, tzinfo=dt.timezone.utc)
     samples: dict[str, Any] = {
         "str": spec.choices[0] if spec.choices else f"{spec.name} value",
+        "url": f"https://tracker.example/{spec.name}",
         "int": 2,
         "number": 1.5,
         "bool": True,
@@ -304,6 +305,8 @@ def test_action_item_columns_follow_their_declaration() -> None:
         "Owner",
         "Due",
         "Status",
+        "Done",
+        "Ticket",
     ]
     assert {spec.name for spec in ACTION_ITEM_FIELDS} == {
         f.name for f in dataclasses.fields(ActionItem)

@@ -194,7 +194,7 @@ PM_CASES: list[tuple[str, dict[str, str | None], list[str]]] = [
             f"{P}:16: error: action_items[0].kind: 'prevnt' is not one of 'detect', "
             "'investigate', 'prevent', 'recover'; did you mean 'prevent'?",
             f"{P}:16: error: action_items[0].ownr: unknown field 'ownr'; did you mean 'owner'? "
-            "(allowed: 'due', 'id', 'kind', 'owner', 'status', 'title')",
+            "(allowed: 'done', 'due', 'id', 'kind', 'owner', 'status', 'ticket', 'title')",
         ],
     ),
     (

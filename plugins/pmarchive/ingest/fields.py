@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from pmarchive.ingest.yamlsafe import InvalidNumber, InvalidScalar, ScalarSource, describe
-from pmarchive.model.schema import FieldType, Kind
+from pmarchive.model.schema import URL_SCHEMES, FieldType, Kind
 
 __all__ = ["FieldError", "FieldType", "Kind", "check_scalar", "describe_input"]
 
@@ -43,6 +44,8 @@ def check_scalar(spec_type: FieldType, value: Any, source: ScalarSource | None) 
         if spec_type == "str":
             return value.raw
         raise FieldError(f"'{value.raw}' is not a valid value: {value.reason}")
+    if spec_type == "url":
+        return _check_url(check_scalar("str", value, source))
     if spec_type == "str":
         if not isinstance(value, str):
             if source is not None and source.plain and not isinstance(value, list | dict):
@@ -88,6 +91,26 @@ def check_scalar(spec_type: FieldType, value: Any, source: ScalarSource | None) 
             )
         return value.astimezone(dt.timezone.utc)
     raise FieldError(f"unsupported field type {spec_type}")
+
+
+def _check_url(text: str) -> str:
+    """An http(s) URL with a host; anything else (javascript:, relative paths, bare hosts) is
+    refused, with the https form suggested where one is plain to see."""
+    url = text.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is not None and parts.scheme.lower() in URL_SCHEMES and parts.hostname:
+        if not re.search(r"\s", url):
+            return url
+        raise FieldError(f"URL '{text}' contains spaces; encode them as %20")
+    hint = ""
+    if parts is not None and not parts.scheme and re.match(r"[\w-]+(\.[\w-]+)+(/|$)", url):
+        hint = f"; did you mean 'https://{url}'?"
+    raise FieldError(
+        f"expected an http(s) URL such as https://tracker.example/INC-4312, got '{text}'{hint}"
+    )
 
 
 def describe_input(value: Any) -> str:

@@ -1,4 +1,5 @@
-"""The curated vocabulary: cause classes, factors, severity ladder, teams, services, alerts.
+"""The curated vocabulary: cause classes, factors, evidence gaps, severity ladder, teams,
+services, alerts.
 
 Each entry's fields are read from its typed class in model/taxonomy.py (one description)."""
 
@@ -25,6 +26,7 @@ from pmarchive.model.taxonomy import (
     Alert,
     CauseClass,
     Factor,
+    Gap,
     Service,
     SeverityCriteria,
     SeverityLevel,
@@ -38,6 +40,7 @@ _ENTRY_TYPES: dict[str, type] = {
     "teams": Team,
     "services": Service,
     "alerts": Alert,
+    "gaps": Gap,
     "levels": SeverityLevel,
 }
 """The typed entry of each taxonomy list; its attributes are the fields an entry accepts."""
@@ -84,6 +87,7 @@ TAXONOMY_FILES: dict[str, tuple[str, bool]] = {
     "teams.yml": ("teams", False),
     "services.yml": ("services", False),
     "alerts.yml": ("alerts", False),
+    "gaps.yml": ("gaps", False),
 }
 
 
@@ -148,7 +152,7 @@ def load_taxonomy(
         else:
             diagnostics.extend(report.items)
 
-    for key in ("classes", "factors", "teams", "services", "alerts"):
+    for key in ("classes", "factors", "gaps", "teams", "services", "alerts"):
         if key in loaded:
             _read_named(key, *loaded[key], taxonomy)
     if "levels" in loaded:
@@ -240,7 +244,7 @@ def _cross_check(tax: Taxonomy, loaded: dict[str, tuple[Any, Located, Reporter]]
                     f"classes.{slug}.fix_landed",
                     "fix_status is 'landed' but fix_landed (the date it landed) is missing",
                 )
-    for key in ("classes", "factors"):
+    for key in ("classes", "factors", "gaps"):
         if key not in loaded:
             continue
         _, doc, report = loaded[key]

@@ -99,6 +99,8 @@ def validate_record(
     if kind == "postmortem":
         _check_severity(values, doc, taxonomy, report)
         _check_durations(values, doc, report)
+        _check_published(values, doc, config, report)
+        # _check_recommended(values, doc, fence_line, report)
     for name, spec in specs.items():
         if name in meta and spec.type == "items":
             values[name] = _entries(spec, meta[name], doc, report)
@@ -182,7 +184,12 @@ def _resolve_vocabulary(
                 target = aliases.get(best, best)
                 hint = f"; did you mean '{target}'?"
             else:
-                hint = f" (known: {allowed_list(known)})" if known else " (the taxonomy has none)"
+                hint = (
+                    f" (known: {allowed_list(known)})"
+                    if known
+                    else f"; taxonomy/{spec.vocabulary}.yml defines no {label}s: add "
+                    f"'{name}' there (slug, title, description) or remove it here"
+                )
             report.error(line, spec.name, f"unknown {label} '{name}'{hint}")
             continue
         if was_alias:
@@ -300,6 +307,50 @@ def _check_severity(
             "sev",
             f"SEV {sev} is not on the severity ladder (levels: "
             f"{', '.join(str(level) for level in levels)}); did you mean {nearest}?",
+        )
+
+
+RECOMMENDED_UP_TO_SEV = 2
+"""A final post-mortem at this severity or worse should say what ended the impact."""
+
+
+def _check_recommended(
+    values: dict[str, Any], doc: Located, fence_line: int, report: Reporter
+) -> None:
+    sev = values.get("sev")
+    if values.get("status") != "final" or not isinstance(sev, int) or "mitigation" in values:
+        return
+    if sev > RECOMMENDED_UP_TO_SEV or "mitigation" in doc.value:
+        return  # a broken mitigation is already an error
+    report.warning(
+        doc.line_of(("status",)) if "status" in doc.value else fence_line,
+        "mitigation",
+        f"mitigation is recommended for SEV-1/2 final post-mortems (this one is SEV-{sev}): "
+        "add 'mitigation:' with what ended the customer impact, in one or two sentences",
+    )
+
+
+def _check_published(
+    values: dict[str, Any], doc: Located, config: ArchiveConfig, report: Reporter
+) -> None:
+    published = values.get("published")
+    if not isinstance(published, dt.date):
+        return
+    line = doc.line_of(("published",))
+    today = config.effective_today()
+    date = values.get("date")
+    if published > today:
+        report.error(
+            line,
+            "published",
+            f"{published.isoformat()} is in the future (today is {today.isoformat()})",
+        )
+    elif isinstance(date, dt.date) and published < date:
+        report.error(
+            line,
+            "published",
+            f"published {published.isoformat()} is before the incident's date "
+            f"{date.isoformat()}; it is the day the write-up was published",
         )
 
 

@@ -16,12 +16,14 @@ from pmarchive.model.schema import (
     ACTION_STATUSES,
     CAUGHT_BY,
     DETECTION_SOURCES,
+    HELPED,
     NEARMISS_KINDS,
     PRIORITIES,
     STATUSES,
     VISIBILITIES,
     Header,
     Search,
+    Url,
     front,
 )
 
@@ -34,6 +36,35 @@ class ActionItem:
     kind: str = field(metadata=front(choices=ACTION_KINDS, header=Header("Kind", order=3)))
     owner: str = field(default="", metadata=front(header=Header("Owner", order=4)))
     due: dt.date | None = field(default=None, metadata=front(header=Header("Due", "date", order=5)))
+    done: dt.date | None = field(
+        default=None,
+        metadata=front(help="Day it was done", header=Header("Done", "date", order=7)),
+    )
+    ticket: Url | None = field(
+        default=None,
+        metadata=front(
+            help="Tracker ticket (http or https)",
+            header=Header("Ticket", "url", order=8, text="ticket"),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Tried:
+    """A step responders took, and whether it helped end the impact."""
+
+    action: str = field(metadata=front(help="What was done", header=Header("Action", order=1)))
+    helped: str = field(metadata=front(choices=HELPED, header=Header("Helped", "verdict", order=2)))
+
+
+@dataclass(frozen=True)
+class Link:
+    """A labelled http(s) link: ticket, dashboard, chat channel, recording, status page."""
+
+    label: str = field(metadata=front(help="What it is", header=Header("Label", order=1)))
+    url: Url = field(
+        metadata=front(help="http or https only", header=Header("URL", "url", order=2))
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -115,6 +146,31 @@ class Record:
             vocabulary="alerts",
             header=Header("Alerts", "terms", order=240),
             search=Search("alerts", "keyword"),
+        ),
+    )
+    trigger: str = field(
+        default="",
+        metadata=front(
+            help="The event that set it off: a deploy, a config push, a traffic spike, an "
+            "expiry... (the mechanism is the cause class)",
+            header=Header("Trigger", order=15),
+            search=Search("trigger", "text"),
+        ),
+    )
+    evidence_gaps: tuple[str, ...] = field(
+        default=(),
+        metadata=front(
+            help="What the investigation could not determine, and why: gaps from taxonomy/gaps.yml",
+            vocabulary="gaps",
+            header=Header("Evidence gaps", "terms", order=250),
+            search=Search("gaps", "keyword"),
+        ),
+    )
+    links: tuple[Link, ...] = field(
+        default=(),
+        metadata=front(
+            help="Labelled http(s) links: ticket, dashboard, chat channel, recording, status page",
+            header=Header("Links", "links", order=410),
         ),
     )
     related: tuple[str, ...] = field(
@@ -241,6 +297,30 @@ class PostMortem(Record):
     )
     security: bool = field(
         default=False, metadata=front(header=Header("Flags", "flag", order=110, text="security"))
+    )
+    mitigation: str = field(
+        default="",
+        metadata=front(
+            help="What ended the customer impact, in one or two sentences (recommended for "
+            "SEV-1/2)",
+            header=Header("What ended it", "callout"),
+            search=Search("mitigation", "text", boost=1.5),
+        ),
+    )
+    tried: tuple[Tried, ...] = field(
+        default=(),
+        metadata=front(
+            help="What responders tried, each with whether it helped (yes, no or partly)",
+            header=Header("What we tried", "entries", order=1),
+        ),
+    )
+    published: dt.date | None = field(
+        default=None,
+        metadata=front(
+            help="Day the write-up was published (became final); program health measures "
+            "timeliness from it",
+            header=Header("Published", "date", order=55),
+        ),
     )
     action_items: tuple[ActionItem, ...] = field(
         default=(), metadata=front(header=Header("Action items", "items"))

@@ -9,13 +9,17 @@ import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NewType
 
 FieldType = Literal[
-    "str", "int", "number", "bool", "date", "datetime", "str_list", "items", "text_map"
+    "str", "url", "int", "number", "bool", "date", "datetime", "str_list", "items", "text_map"
 ]
 Kind = Literal["postmortem", "nearmiss"]
-Vocabulary = Literal["classes", "factors", "teams", "services", "alerts"]
+Vocabulary = Literal["classes", "factors", "teams", "services", "alerts", "gaps"]
+
+Url = NewType("Url", str)
+"""An http(s) URL: annotate a field with it and validation refuses every other scheme."""
+URL_SCHEMES = ("http", "https")
 
 BOTH: tuple[Kind, ...] = ("postmortem", "nearmiss")
 PM: tuple[Kind, ...] = ("postmortem",)
@@ -32,6 +36,8 @@ NEARMISS_KINDS = ("near-miss", "weak-signal")
 CAUGHT_BY = ("luck", "defense", "person")
 ACTION_STATUSES = ("open", "done")
 ACTION_KINDS = ("prevent", "detect", "recover", "investigate")
+HELPED = ("yes", "no", "partly")
+"""Whether a step responders tried helped end the impact."""
 
 VOCABULARY_LABEL: dict[Vocabulary, str] = {
     "classes": "cause class",
@@ -39,6 +45,7 @@ VOCABULARY_LABEL: dict[Vocabulary, str] = {
     "teams": "team",
     "services": "service",
     "alerts": "alert",
+    "gaps": "evidence gap",
 }
 
 Show = Literal[
@@ -59,8 +66,22 @@ Show = Literal[
     "terms",
     "list",
     "flag",
+    "links",
+    # a row placed outside the facts table, in its declared order
+    "callout",
+    "entries",
+    # a column of a table of entries
+    "url",
+    "verdict",
 ]
+"""How a value is rendered. ``links``: entries with a ``label`` and a ``url``, each a link (only
+through site/safety.safe_url); ``callout``: a labelled paragraph right after the summary;
+``entries``: a small captioned table of entries, one column per entry field with a header;
+``url``: a link whose text is the header's ``text`` (or the URL); ``verdict``: a marked value
+(yes / no / partly)."""
 PLACED = ("title", "id", "badge", "summary", "items")
+OUTSIDE_TABLE = ("callout", "entries")
+"""Header rows that are not rows of the facts table."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +183,7 @@ def front(
 
 _SCALARS: dict[object, FieldType] = {
     str: "str",
+    Url: "url",
     int: "int",
     float: "number",
     bool: "bool",
@@ -174,7 +196,8 @@ def annotation_type(annotation: Any, owner: str, name: str) -> tuple[FieldType, 
     """The FieldType an attribute's annotation stands for, and the entry class of a list of
     mappings; an annotation with no front-matter meaning is a TypeError at import."""
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    if isinstance(annotation, types.UnionType) and len(args) == 1:
+    union = isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union
+    if union and len(args) == 1:
         annotation, args = args[0], list(typing.get_args(args[0]))
     origin = typing.get_origin(annotation)
     if annotation in _SCALARS:

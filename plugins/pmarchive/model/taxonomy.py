@@ -1,5 +1,5 @@
-"""The taxonomy's entries as typed values: cause classes, factors, the severity ladder,
-teams, services and alerts, with the old names (aliases) that map to current ones."""
+"""The taxonomy's entries as typed values: cause classes, factors, evidence gaps, the severity
+ladder, teams, services and alerts, with the old names (aliases) that map to current ones."""
 
 from __future__ import annotations
 
@@ -26,6 +26,17 @@ class CauseClass:
 
 @dataclass(frozen=True)
 class Factor:
+    slug: str
+    title: str
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Evidence an investigation could not obtain, and why (logs rotated, trace sampled out...):
+    aggregated, the observability debt that hides causes."""
+
     slug: str
     title: str
     description: str = ""
@@ -94,6 +105,8 @@ class Taxonomy:
     teams: dict[str, Team] = field(default_factory=dict)
     services: dict[str, Service] = field(default_factory=dict)
     alerts: dict[str, Alert] = field(default_factory=dict)
+    gaps: dict[str, Gap] = field(default_factory=dict)
+    """Evidence gaps (taxonomy/gaps.yml, optional: empty when the archive has none)."""
 
     def names(self, vocabulary: str) -> list[str]:
         return list(getattr(self, vocabulary))
