@@ -166,6 +166,58 @@ PHRASE_CASES: list[tuple[str, str, list[Expected]]] = [
         [(20, 1, "blame", "warning", "names @dave as the cause")],
     ),
     ("a system, not a person", "The outage was caused by Redis evictions.", []),
+    (
+        "the root cause was a person",
+        "The root cause was Alice.",
+        [(20, 1, "blame", "warning", "'The root cause was Alice' names Alice as the cause")],
+    ),
+    (
+        "the root cause was a person's change",
+        "We agreed the root cause was Alice's change.",
+        [(20, 11, "blame", "warning", "names Alice as the cause")],
+    ),
+    ("the root cause was a system", "The root cause was Redis.", []),
+    ("the root cause was a capitalised phrase", "The root cause was Config drift here.", []),
+    (
+        "operator mistake by a person",
+        "It was an operator mistake by Bob.",
+        [(20, 11, "blame", "warning", "'operator mistake by Bob' names Bob")],
+    ),
+    (
+        "human error by a person is one finding",
+        "It was human error by Carol Jones.",
+        [(20, 8, "blame", "warning", "names Carol Jones as the cause")],
+    ),
+    (
+        "a mistake made by a handle",
+        "A mistake made by @erin.",
+        [(20, 3, "blame", "warning", "names @erin as the cause")],
+    ),
+    ("negated: not a person's mistake", "This was not Dave's mistake.", []),
+    ("negated: no operator mistake by", "There was no operator mistake by Erin.", []),
+    ("a mistake by a system", "An error by Kubernetes scheduling.", []),
+    (
+        "hindsight is the answer in where we got lucky",
+        "## Where we got lucky\n\nIt would have been worse at peak.\n\n"
+        "## Lessons\n\nWe could have paged.",
+        [(26, 4, "counterfactual", "warning", "'could have'")],
+    ),
+    (
+        "where we got lucky: any level, any case, setext, subsections included",
+        "WHERE WE GOT LUCKY (TWICE)\n---\n\nIf only one replica had failed.\n\n"
+        "### Detail\n\nIt could have cascaded.\n\n# Next\n\nWe should have paged.",
+        [(31, 4, "counterfactual", "warning", "'should have'")],
+    ),
+    (
+        "where we got lucky still reports blame",
+        "### Where we got lucky\n\nIt would have been human error.",
+        [(22, 20, "blame", "warning", "'human error'")],
+    ),
+    (
+        "a heading inside a code block does not open the section",
+        "```\n## Where we got lucky\n```\nwould have",
+        [(23, 1, "counterfactual", "warning", "'would have'")],
+    ),
     ("a common noun opening a sentence", "Deploy broke checkout. The deploy was large.", []),
     ("a pronoun", "It broke at 14:05. Nothing broke after that.", []),
     ("lowercase cause", "The outage was caused by a config push.", []),
@@ -708,6 +760,57 @@ def test_max_action_items_is_configurable() -> None:
         postmortem(action_items=items("detect", "recover")), TAXONOMY, TODAY, config
     )
     assert [f.rule for f in findings] == ["too-many-action-items"]
+
+
+PLACEHOLDER_CASES = [
+    ("final", True),
+    ("review", False),
+    ("draft", False),
+]
+
+
+@pytest.mark.parametrize(("status", "reported"), PLACEHOLDER_CASES)
+def test_template_text_left_in_a_final_record(status: str, reported: bool) -> None:
+    from pmarchive.lints.template import PLACEHOLDER_LINES, skeleton_body
+
+    body = skeleton_body("full")
+    record = postmortem(body=body, status=status, sev=3)
+    found = [f for f in lint_record(record, TAXONOMY, TODAY) if f.rule == "placeholder"]
+    if not reported:
+        assert found == []
+        return
+    # every prompt line the template writes is found, on its own line of the file
+    assert len(found) == len(PLACEHOLDER_LINES)
+    lines = body.split("\n")
+    for finding in found:
+        text = lines[finding.line - 20]
+        assert finding.severity == "warning" and f"'{text.strip()}'" in finding.message
+        assert finding.column == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("## Summary\n\nThe cache restarted cold.\n", []),
+        (
+            "## Summary\n\nThe cache restarted cold.\n\n## Lessons\n\n"
+            "  what this teaches beyond THIS incident. And more.\n",
+            [(26, 3, "placeholder", "warning", "template text left in a final record")],
+        ),
+        ("## Timeline\n\n- 14:05 UTC — first signal\n", []),
+        ("## Timeline\n\n```\n- HH:MM UTC — first signal\n```\n", []),
+    ],
+    ids=[
+        "written",
+        "prompt kept with text after it",
+        "timeline filled in",
+        "prompt quoted in code",
+    ],
+)
+def test_placeholder_rule(body: str, expected: list[Expected]) -> None:
+    record = postmortem(body=body, sev=4)
+    findings = [f for f in lint_record(record, TAXONOMY, TODAY) if f.rule == "placeholder"]
+    check(findings, expected)
 
 
 def test_disabled_rules_are_never_reported() -> None:

@@ -1,4 +1,4 @@
-"""Where code sits in Markdown, so phrase and heading rules can look past it."""
+"""Where code and headings sit in Markdown, so phrase and heading rules can look past code."""
 
 from __future__ import annotations
 
@@ -44,3 +44,30 @@ def blank_code(text: str, *, inline: bool) -> str:
             if chars[i] not in "\r\n":
                 chars[i] = " "
     return "".join(chars)
+
+
+_ATX = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*")
+_SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*")
+
+
+def heading_positions(prose: str) -> list[tuple[int, int, str]]:
+    """(offset, level, title) of every ATX or setext heading of ``prose``, a text whose code is
+    already blanked (see ``blank_code``), in order."""
+    found: list[tuple[int, int, str]] = []
+    lines = [line.rstrip("\r") for line in prose.split("\n")]
+    starts = []
+    offset = 0
+    for line in prose.split("\n"):
+        starts.append(offset)
+        offset += len(line) + 1
+    for index, line in enumerate(lines):
+        atx = _ATX.fullmatch(line)
+        if atx:
+            found.append((starts[index], len(atx.group(1)), (atx.group(2) or "").strip()))
+            continue
+        underline = _SETEXT.fullmatch(line)
+        previous = lines[index - 1] if index else ""
+        if underline and previous.strip() and not _ATX.fullmatch(previous):
+            level = 1 if underline.group(1)[0] == "=" else 2
+            found.append((starts[index - 1], level, previous.strip()))
+    return found

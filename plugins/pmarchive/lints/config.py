@@ -3,10 +3,14 @@
 Rules and what each one checks:
 
 ``counterfactual`` (warning)
-    Hindsight phrasing ("should have", "failed to", ...) in the body.
+    Hindsight phrasing ("should have", "failed to", ...) in the body, except in the "Where we
+    got lucky" section (any heading level), whose question invites it.
 ``blame`` (warning)
     Blame phrasing ("human error", "careless", ...) and a capitalised person named as the cause
-    ("caused by Alice", "Alice's mistake", "Alice broke", "caused by @alice").
+    ("caused by Alice", "Alice's mistake", "Alice broke", "caused by @alice", "the root cause
+    was Alice", "operator mistake by Alice", "human error by Alice").
+``placeholder`` (warning)
+    Template prompt text (``lints/template.py``) left in a ``final`` post-mortem.
 ``secret`` (error)
     Anything shaped like a credential, anywhere in the text, code blocks included.
 ``missing-section`` / ``too-many-action-items`` / ``prevent-only`` (warnings)
@@ -43,6 +47,7 @@ RULES: tuple[str, ...] = (
     "overdue-action-item",
     "too-many-action-items",
     "prevent-only",
+    "placeholder",
     "lint-ignore",
 )
 """Every rule id, in the order they are documented."""

@@ -13,6 +13,11 @@ from pmarchive.lints.ignores import apply_ignores
 from pmarchive.lints.phrases import named_person_findings, phrase_findings, with_taxonomy_names
 from pmarchive.lints.secrets import secret_findings
 from pmarchive.lints.structure import structural_findings
+from pmarchive.lints.template import (
+    COUNTERFACTUAL_FREE_SECTIONS,
+    placeholder_findings,
+    section_ranges,
+)
 from pmarchive.model.records import AnyRecord, PostMortem
 from pmarchive.model.taxonomy import Taxonomy
 
@@ -37,6 +42,9 @@ def lint_record(
     findings = lint_text(record.body, record.body_line, people_config)
     if isinstance(record, PostMortem):
         findings.extend(structural_findings(record, taxonomy, today, config))
+        if record.status == "final":
+            prose = blank_code(record.body, inline=True)
+            findings.extend(placeholder_findings(prose, Locator(record.body, record.body_line, 1)))
     findings = [f for f in findings if f.rule in config.enabled]
     return apply_ignores(findings, ignored, field_line(record, IGNORE_FIELD), config)
 
@@ -49,10 +57,16 @@ def lint_text(
     locate = Locator(text, first_line, first_column)
     prose = blank_code(text, inline=True)
     if "counterfactual" in config.enabled:
-        findings.extend(phrase_findings(prose, locate, "counterfactual", config))
+        # "Where we got lucky" asks what would have happened: hindsight there is the answer
+        lucky = section_ranges(prose, COUNTERFACTUAL_FREE_SECTIONS)
+        findings.extend(phrase_findings(prose, locate, "counterfactual", config, skip=lucky))
     if "blame" in config.enabled:
-        findings.extend(phrase_findings(prose, locate, "blame", config))
-        findings.extend(named_person_findings(prose, locate, config))
+        people = named_person_findings(prose, locate, config)
+        named_at = {(f.line, f.column) for f in people}
+        # "human error by Alice" is one finding, the one that names the person
+        phrases = phrase_findings(prose, locate, "blame", config)
+        findings.extend(f for f in phrases if (f.line, f.column) not in named_at)
+        findings.extend(people)
     if "secret" in config.enabled:
         findings.extend(secret_findings(text, locate, config))
     return sorted(findings)

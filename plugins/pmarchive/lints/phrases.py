@@ -2,8 +2,9 @@
 
 - Phrase rules skip fenced code blocks and inline code spans (quoted logs and commands are not
   the author's voice).
-- A blame phrase right after a negation ("not about blame", "no one was careless") is not
-  reported, so the usual blameless statement at the top of a write-up stays quiet.
+- A blame phrase or a named person right after a negation ("not about blame", "no one was
+  careless", "this was not Alice's mistake") is not reported, so the usual blameless statement
+  at the top of a write-up stays quiet.
 - A capitalised word is only read as a person when it is not a common sentence opener, not a
   system name from ``LintConfig.not_people`` or the taxonomy, and does not also appear in lowercase
   in the same text ("Deploy broke ..." next to "the deploy" is about the deploy).
@@ -12,7 +13,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from functools import lru_cache
 
@@ -84,10 +85,15 @@ def _negated(prose: str, start: int) -> bool:
 
 
 def phrase_findings(
-    prose: str, locate: Locator, rule: str, config: LintConfig
+    prose: str,
+    locate: Locator,
+    rule: str,
+    config: LintConfig,
+    *,
+    skip: Sequence[tuple[int, int]] = (),
 ) -> list[LintFinding]:
     """Findings of one phrase rule (``counterfactual`` or ``blame``) in ``prose``, the text with
-    its code blanked out."""
+    its code blanked out; matches starting inside a ``skip`` range (start, end) are left out."""
     phrases = config.counterfactual_phrases if rule == "counterfactual" else config.blame_phrases
     regex = _phrase_regex(phrases)
     if regex is None:
@@ -96,6 +102,8 @@ def phrase_findings(
     findings = []
     for match in regex.finditer(prose):
         if rule == "blame" and _negated(prose, match.start()):
+            continue
+        if any(start <= match.start() < end for start, end in skip):
             continue
         phrase = _canonical(match.group(), phrases)
         line, column = locate(match.start())
@@ -115,6 +123,18 @@ _PERSON_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(
         rf"(?<![\w@])(?P<name>{_NAME})\s+"
         r"(?:broke|messed\s+up|screwed\s+up|forgot|ignored|botched)\b"
+    ),
+    # "the root cause was Alice." (a capitalised word followed by a noun, as in "the root cause
+    # was Configuration drift", is a phrase about the system, not a person)
+    re.compile(
+        rf"\b(?i:(?:the\s+)?(?:root\s+)?cause\s+(?:was|is))\s+(?P<name>{_NAME})(?![\w@])"
+        r"(?=['’]s\b|\s*(?:[^\w\s]|$)|\s+(?i:and|who|when|while|because|after)\b)"
+    ),
+    # "operator mistake by Alice", "human error by Alice", "a mistake made by Alice"
+    re.compile(
+        r"\b(?i:(?:(?:operator|human|user|engineer|manual)\s+)?"
+        r"(?:mistakes?|errors?|slips?|blunders?|oversights?)\s+(?:(?:made|committed)\s+)?by)"
+        rf"\s+(?P<name>{_NAME})(?![\w@])"
     ),
 )
 # Capitalised words that open sentences or name times, never people.
@@ -165,7 +185,7 @@ def named_person_findings(prose: str, locate: Locator, config: LintConfig) -> li
     for pattern in _PERSON_PATTERNS:
         for match in pattern.finditer(prose):
             person = _person(match.group("name"), lowercase, not_people)
-            if person is None:
+            if person is None or _negated(prose, match.start()):
                 continue
             offset, name = person
             # "caused by Alice" is reported from "caused"; "Alice broke" from the name.

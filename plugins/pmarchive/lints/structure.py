@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 
 from pmarchive.core.calendar import add_business_days
-from pmarchive.lints._markdown import blank_code
+from pmarchive.lints._markdown import blank_code, heading_positions
 from pmarchive.lints.config import LintConfig
 from pmarchive.lints.findings import NOTICE, WARNING, LintFinding, field_line
 from pmarchive.model.records import PostMortem
@@ -15,26 +15,10 @@ from pmarchive.model.taxonomy import Taxonomy
 
 OPEN_STATUSES = ("draft", "review")
 
-_ATX = re.compile(r" {0,3}#{1,6}(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*")
-_SETEXT = re.compile(r" {0,3}(?:=+|-+)[ \t]*")
-
 
 def headings(body: str) -> list[str]:
     """The text of every Markdown heading (ATX or setext) outside fenced code blocks."""
-    lines = [line.rstrip("\r") for line in blank_code(body, inline=False).split("\n")]
-    found = []
-    for index, line in enumerate(lines):
-        atx = _ATX.fullmatch(line)
-        if atx:
-            found.append((atx.group(1) or "").strip())
-        elif (
-            _SETEXT.fullmatch(line)
-            and index > 0
-            and lines[index - 1].strip()
-            and not _ATX.fullmatch(lines[index - 1])
-        ):
-            found.append(lines[index - 1].strip())
-    return found
+    return [title for _, _, title in heading_positions(blank_code(body, inline=False))]
 
 
 def _normalise_heading(title: str) -> str:
