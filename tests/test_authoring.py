@@ -94,71 +94,220 @@ def test_new_postmortem_never_overwrites(archive_root: Path) -> None:
     assert existing.read_bytes() == before
 
 
+BAD_POSTMORTEM_OPTIONS: list[tuple[str, list[str], list[str]]] = [
+    (
+        "team",
+        ["--team", "chekout"],
+        ["--team 'chekout': unknown team (taxonomy/teams.yml); did you mean 'checkout'?"],
+    ),
+    (
+        "team far from any",
+        ["--team", "zzzz"],
+        ["--team 'zzzz': unknown team", "expected one of 'checkout', 'pricing', 'sre'"],
+    ),
+    ("service", ["--service", "pricing-sv"], ["--service 'pricing-sv'", "'pricing-svc'?"]),
+    ("alert", ["--alert", "HighErorRate"], ["--alert 'HighErorRate'", "'HighErrorRate'?"]),
+    ("class", ["--class", "cache-stampeed"], ["--class 'cache-stampeed'", "'cache-stampede'?"]),
+    ("sev", ["--sev", "9"], ["--sev 9: SEV 9 is not on the severity ladder", "did you mean 3?"]),
+    (
+        "timestamp without a zone",
+        ["--started-at", "2026-05-29T14:05"],
+        ["--started-at '2026-05-29T14:05': no time zone", "2026-05-29T14:05:00Z"],
+    ),
+    ("not a timestamp", ["--mitigated-at", "noon"], ["--mitigated-at 'noon': not an ISO 8601"]),
+    (
+        "timestamps out of order",
+        ["--started-at", "2026-05-29T14:05:00Z", "--detected-at", "2026-05-29T14:01:00+00:00"],
+        ["--detected-at is before --started-at"],
+    ),
+    (
+        "timestamp after today",
+        ["--resolved-at", "2026-12-01T00:00:00Z"],
+        ["--resolved-at '2026-12-01T00:00:00Z': after the archive's today (2026-11-24)"],
+    ),
+    (
+        "every problem at once",
+        ["--team", "chekout", "--alert", "HighErorRate", "--sev", "0"],
+        ["--team 'chekout'", "--alert 'HighErorRate'", "--sev 0"],
+    ),
+]
+
+
 @pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["--class", "cache-stampeed"], "did you mean 'cache-stampede'?"),
-        (["--class", "retry-storm", "--sev", "9"], "SEV 9 is not on the severity ladder"),
-    ],
+    ("args", "messages"),
+    [case[1:] for case in BAD_POSTMORTEM_OPTIONS],
+    ids=[case[0] for case in BAD_POSTMORTEM_OPTIONS],
 )
-def test_new_postmortem_refuses_bad_input(
-    archive_root: Path, args: list[str], message: str
+def test_new_postmortem_refuses_bad_options_before_writing(
+    archive_root: Path, args: list[str], messages: list[str]
 ) -> None:
-    code, out = invoke("new", "postmortem", "--root", str(archive_root), "--title", "x", *args)
-    assert code == 1 and message in out
+    pin_today(archive_root)
+    code, out = invoke(
+        "new", "postmortem", "--root", str(archive_root), "--title", "x",
+        "--class", "retry-storm", *args,
+    )  # fmt: skip
+    assert code == 1, out
+    assert out.startswith("Error: nothing was written:")
+    for message in messages:
+        assert message in out
     assert list((archive_root / "postmortems").iterdir()) == []
 
 
-def test_near_miss_form_asks_three_questions(archive_root: Path) -> None:
-    answers = (
+def declared_text_fields() -> list[str]:
+    from pmarchive.model.frontmatter import fields_for
+
+    return [name for name in ("trigger", "mitigation") if name in fields_for("postmortem")]
+
+
+def test_new_postmortem_with_every_option_validates(archive_root: Path) -> None:
+    pin_today(archive_root)
+    texts = {"trigger": "Scheduled cache flush", "mitigation": "Re-enabled request coalescing"}
+    extra = [arg for name in declared_text_fields() for arg in (f"--{name}", texts[name])]
+    code, out = invoke(
+        "new", "postmortem", "--root", str(archive_root),
+        "--title", "Checkout errors: after the flush #2",
+        "--sev", "2",
+        "--class", "thundering-herd",  # an old name: written as the current one
+        "--team", "checkout", "--team", "pricing",
+        "--service", "pricing-svc",
+        "--alert", "HighErrorRate",
+        "--started-at", "2026-11-23T14:05:00Z",
+        "--detected-at", "2026-11-23T16:06:00+02:00",
+        "--mitigated-at", "2026-11-23T14:11:00Z",
+        "--resolved-at", "2026-11-23T14:12:00Z",
+        *extra,
+    )  # fmt: skip
+    assert code == 0, out
+    path = Path(out.strip())
+    assert path.name == "INC-2026-11-23-001.md"  # the day of --started-at
+    meta = yaml.safe_load(path.read_text().split("---")[1])
+    assert meta["title"] == "Checkout errors: after the flush #2"
+    assert meta["cause_class"] == ["cache-stampede"]
+    assert (meta["teams"], meta["services"], meta["alerts"]) == (
+        ["checkout", "pricing"],
+        ["pricing-svc"],
+        ["HighErrorRate"],
+    )
+    assert meta["detected_at"] == dt.datetime(2026, 11, 23, 14, 6, tzinfo=dt.timezone.utc)
+    assert "detected_at: 2026-11-23T14:06:00Z" in path.read_text()
+    for name in declared_text_fields():
+        assert meta[name] == texts[name]
+    assert clean(archive_root) == []
+    result = CliRunner().invoke(main, ["check", "--strict", str(archive_root)])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("analysis_sev", "sections"),
+    [
+        (
+            "1",
+            [
+                "What surprised us",
+                "What made the work hard",
+                "Whose expertise was load-bearing",
+                "Where we got lucky",
+            ],
+        ),
+        ("3", ["Summary", "Action items"]),
+    ],
+)
+def test_template_sections_follow_the_analysis_owed(
+    archive_root: Path, analysis_sev: str, sections: list[str]
+) -> None:
+    code, out = invoke(
+        "new", "postmortem", "--root", str(archive_root), "--title", "x",
+        "--class", "retry-storm", "--sev", analysis_sev, "--date", "2026-05-29",
+    )  # fmt: skip
+    assert code == 0, out
+    headings = re.findall(r"(?m)^## (.+)$", Path(out.strip()).read_text())
+    assert [h for h in headings if h in sections] == sections
+    if analysis_sev == "3":
+        assert headings == sections  # a note: nothing more
+
+
+NEAR_MISS_FORMS = [
+    (
+        "alert after a typo, service skipped",
+        "HighErorRate\nHighErrorRate\n\n",
+        ["did you mean 'HighErrorRate'?"],
+        {"alerts": ["HighErrorRate"]},
+    ),
+    ("both skipped", "\n\n", [], {}),
+    (
+        "both given",
+        "HighErrorRate\npricing-sv\npricing-svc\n",
+        ["--service 'pricing-sv'"],
+        {"alerts": ["HighErrorRate"], "services": ["pricing-svc"]},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("answers", "said", "written"),
+    [case[1:] for case in NEAR_MISS_FORMS],
+    ids=[case[0] for case in NEAR_MISS_FORMS],
+)
+def test_near_miss_form_asks_for_alert_and_service(
+    archive_root: Path, answers: str, said: list[str], written: dict[str, list[str]]
+) -> None:
+    form = (
         "A config push nearly reached every region\nperson\nA reviewer asked\n"
-        "config-blast-radus\nconfig-blast-radius\n"
+        "config-blast-radus\nconfig-blast-radius\n" + answers
     )
     code, out = invoke(
-        "new", "near-miss", "--root", str(archive_root), "--date", "2026-06-02", input=answers
+        "new", "near-miss", "--root", str(archive_root), "--date", "2026-06-02", input=form
     )
     assert code == 0, out
-    assert "1/3 What nearly happened?" in out and "3/3 Which cause class?" in out
-    assert "Did you mean 'config-blast-radius'?" in out
-    path = archive_root / "nearmisses/NM-2026-06-02-001.md"
-    meta = yaml.safe_load(path.read_text().split("---")[1])
+    for question in (
+        "1/5 What nearly happened?",
+        "3/5 Which cause class?",
+        "4/5 Which alert fired? (Enter skips)",
+        "5/5 Which service? (Enter skips)",
+    ):
+        assert question in out
+    assert "did you mean 'config-blast-radius'?" in out
+    for message in said:
+        assert message in out
+    meta = yaml.safe_load(
+        (archive_root / "nearmisses/NM-2026-06-02-001.md").read_text().split("---")[1]
+    )
     assert meta["title"] == "A config push nearly reached every region"
     assert (meta["caught_by"], meta["cause_class"]) == ("person", ["config-blast-radius"])
+    assert {k: meta[k] for k in ("alerts", "services") if k in meta} == written
     assert clean(archive_root) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--class", "capacity"], "--class 'capacity': unknown cause class"),
+        (["--class", "retry-storm", "--alert", "HighErorRate"], "did you mean 'HighErrorRate'?"),
+        (["--class", "retry-storm", "--service", "pricing"], "did you mean 'pricing-svc'?"),
+    ],
+    ids=["class", "alert", "service"],
+)
+def test_near_miss_options_are_refused_before_any_question(
+    archive_root: Path, args: list[str], message: str
+) -> None:
+    pin_today(archive_root)
+    code, out = invoke("new", "near-miss", "--root", str(archive_root), *args)
+    assert code == 1 and message in out
+    assert "What nearly happened?" not in out  # refused before the form asks anything
+    assert list((archive_root / "nearmisses").iterdir()) == []
 
 
 def test_near_miss_from_options(archive_root: Path) -> None:
     pin_today(archive_root)
     code, out = invoke(
-        "new",
-        "near-miss",
-        "--root",
-        str(archive_root),
-        "--what",
-        "Disk at 95%",
-        "--caught-by",
-        "defense",
-        "--class",
-        "capacity",
-        "--kind",
-        "weak-signal",
-    )
-    assert code == 1 and "unknown cause class 'capacity'" in out  # not in the tiny taxonomy
-    code, out = invoke(
-        "new",
-        "near-miss",
-        "--root",
-        str(archive_root),
-        "--what",
-        "Disk at 95%",
-        "--caught-by",
-        "defense",
-        "--class",
-        "retry-storm",
-        "--kind",
-        "weak-signal",
-    )
-    assert code == 0 and clean(archive_root) == []
+        "new", "near-miss", "--root", str(archive_root), "--what", "Disk at 95%",
+        "--caught-by", "defense", "--class", "retry-storm", "--kind", "weak-signal",
+        "--alert", "HighErrorRate", "--service", "pricing-svc",
+    )  # fmt: skip
+    assert code == 0, out  # every answer given: nothing is asked
+    meta = yaml.safe_load(Path(out.strip()).read_text().split("---")[1])
+    assert (meta["alerts"], meta["services"]) == (["HighErrorRate"], ["pricing-svc"])
+    assert clean(archive_root) == []
 
 
 def test_init_creates_an_archive_that_builds_strictly(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from pmarchive.ingest.audience import LEVELS, AudienceError, for_audience, resol
 from pmarchive.ingest.config import ArchiveConfig
 from pmarchive.ingest.docpages import check_doc_pages
 from pmarchive.ingest.options import docs_dir, plugin_options
+from pmarchive.ingest.runbooks import check_runbooks
 from pmarchive.model.records import AnyRecord
 from pmarchive.model.schema import CAUGHT_BY, DETECTION_SOURCES, NEARMISS_KINDS
 from pmarchive.search.index import IndexBusyError, IndexIntegrityError, build_index
@@ -164,7 +165,7 @@ def check(
     output_format: str | None,
     strict: bool,
 ) -> None:
-    """Validate every post-mortem, near-miss and taxonomy file, and the docs pages.
+    """Validate every post-mortem, near-miss and taxonomy file, the docs pages and runbooks.
 
     Prints one line per problem (path:line: severity: field: message) and exits 0 when clean,
     1 when any error was found (or a warning, with --strict), 2 on a usage error. Notices
@@ -182,8 +183,10 @@ def check(
     if output_format is None:
         output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     archive = load_archive(config)
-    pages = check_doc_pages(docs_dir(project.config_file), config.root, config)
-    diagnostics = archive.diagnostics + pages
+    docs = docs_dir(project.config_file)
+    pages = check_doc_pages(docs, config.root, config)
+    runbooks = check_runbooks(archive.taxonomy, config.taxonomy_path, docs, config.root)
+    diagnostics = archive.diagnostics + pages + runbooks
     for diagnostic in diagnostics:
         line = diagnostic.format_github() if output_format == "github" else diagnostic.format_text()
         click.echo(line)
@@ -347,6 +350,35 @@ def _refuse_future(day: Any, today: Any) -> None:
         )
 
 
+def _text_field_options(command: Any) -> Any:
+    """--trigger and --mitigation, for the free-text fields the record model declares."""
+    from pmarchive.authoring.scaffold import TEXT_OPTIONS
+    from pmarchive.model.frontmatter import fields_for
+
+    declared = fields_for("postmortem")
+    for name in reversed(TEXT_OPTIONS):
+        if name in declared:
+            spec = declared[name]
+            command = click.option(
+                f"--{name}", name, default=None, help=spec.help or f"The record's {name}."
+            )(command)
+    return command
+
+
+def _timestamp_options(command: Any) -> Any:
+    from pmarchive.authoring.scaffold import TIMESTAMP_OPTIONS
+
+    for name in reversed(TIMESTAMP_OPTIONS):
+        command = click.option(
+            "--" + name.replace("_", "-"),
+            name,
+            default=None,
+            metavar="ISO8601",
+            help=f"{name.replace('_at', '').capitalize()} at, e.g. 2026-05-29T14:05:00Z.",
+        )(command)
+    return command
+
+
 @new.command("postmortem")
 @archive_options
 @click.option("--title", required=True, help="One-line title.")
@@ -356,7 +388,7 @@ def _refuse_future(day: Any, today: Any) -> None:
     "day",
     type=click.DateTime(["%Y-%m-%d"]),
     default=None,
-    help="Day it happened (default: the archive's today).",
+    help="Day it happened (default: the day of --started-at, else the archive's today).",
 )
 @click.option(
     "--class", "classes", multiple=True, required=True, help="Cause class slug; repeat for several."
@@ -368,6 +400,10 @@ def _refuse_future(day: Any, today: Any) -> None:
     show_default=True,
 )
 @click.option("--team", "teams", multiple=True, help="Team slug; repeat for several.")
+@click.option("--service", "services", multiple=True, help="Service slug; repeat for several.")
+@click.option("--alert", "alerts", multiple=True, help="Alert that fired; repeat for several.")
+@_timestamp_options
+@_text_field_options
 def new_postmortem_command(
     root: Path,
     config_file: Path | None,
@@ -377,32 +413,67 @@ def new_postmortem_command(
     classes: tuple[str, ...],
     detection: str,
     teams: tuple[str, ...],
+    services: tuple[str, ...],
+    alerts: tuple[str, ...],
+    **fields: str | None,
 ) -> None:
     """Write postmortems/<next id>.md with every section its SEV owes.
+
+    Every option is checked against the taxonomy first: an unknown team, service, alert or
+    cause class, a SEV off the ladder or timestamps out of order are all reported, with the
+    closest valid value, and nothing is written.
 
     \b
     Example:
       pmarchive new postmortem --title "Checkout errors after cache flush" --sev 2 \\
-          --class cache-stampede --team checkout --date 2026-05-29
+          --class cache-stampede --team checkout --service pricing-svc \\
+          --alert HighErrorRate --started-at 2026-05-29T14:05:00Z \\
+          --mitigated-at 2026-05-29T14:11:00Z
     """
-    from pmarchive.authoring.scaffold import ScaffoldError, new_postmortem
+    from pmarchive.authoring.scaffold import (
+        TEXT_OPTIONS,
+        TIMESTAMP_OPTIONS,
+        PostmortemOptions,
+        ScaffoldError,
+        new_postmortem,
+    )
 
     taxonomy, folder, _, today = _taxonomy_and_folders(_project(root, config_file))
     _refuse_future(day, today)
+    options = PostmortemOptions(
+        title=title,
+        sev=sev,
+        classes=classes,
+        day=day.date() if day else None,
+        detection=detection,
+        teams=teams,
+        services=services,
+        alerts=alerts,
+        timestamps={k: v for k in TIMESTAMP_OPTIONS if (v := fields.get(k)) is not None},
+        texts={k: v for k in TEXT_OPTIONS if (v := fields.get(k)) is not None},
+    )
     try:
-        path = new_postmortem(
-            folder,
-            taxonomy,
-            title=title,
-            sev=sev,
-            day=day.date() if day else today,
-            classes=list(classes),
-            detection=detection,
-            teams=list(teams),
-        )
+        path = new_postmortem(folder, taxonomy, options, today)
     except ScaffoldError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(path)
+
+
+def _ask_vocabulary(taxonomy: Any, vocabulary: str, question: str, optional: bool) -> str:
+    """Ask for one name of ``vocabulary`` until it is known (Enter skips an optional one)."""
+    from pmarchive.authoring.scaffold import check_vocabulary
+
+    names = sorted(taxonomy.names(vocabulary))
+    click.echo(f"{vocabulary.capitalize()}: " + ", ".join(names), err=True)
+    while True:
+        answer = click.prompt(question, default="", show_default=False).strip()
+        if not answer and optional:
+            return ""
+        if answer:
+            current, why = check_vocabulary(vocabulary, answer, taxonomy)
+            if current is not None:
+                return current
+            click.echo(why, err=True)
 
 
 @new.command("near-miss")
@@ -415,6 +486,10 @@ def new_postmortem_command(
 )
 @click.option("--how", "how_caught", default="", help="How it was caught, in a sentence.")
 @click.option("--class", "cause_class", help="Which cause class?")
+@click.option("--alert", "alerts", multiple=True, help="Alert that fired (optional; repeatable).")
+@click.option(
+    "--service", "services", multiple=True, help="Service involved (optional; repeatable)."
+)
 @click.option(
     "--kind",
     type=click.Choice(NEARMISS_KINDS),
@@ -436,46 +511,65 @@ def new_nearmiss_command(
     caught_by: str | None,
     how_caught: str,
     cause_class: str | None,
+    alerts: tuple[str, ...],
+    services: tuple[str, ...],
     kind: str,
     reporter: str,
     day: Any,
 ) -> None:
-    """Three questions, one valid near-miss record: asked when not given as options.
+    """A few questions, one valid near-miss record: asked when not given as options.
+
+    The form asks what nearly happened, what caught it and the cause class, then (Enter skips)
+    the alert that fired and the service, so the near-miss shows on that alert's page. Given as
+    options, every value is checked against the taxonomy before anything is written.
 
     \b
     Examples:
       pmarchive new near-miss
       pmarchive new near-miss --what "Disk at 95% on db-3" --caught-by defense \\
-          --class capacity-exhaustion --kind weak-signal
+          --class capacity-exhaustion --kind weak-signal --alert DiskFillingUp
     """
-    from pmarchive.authoring.scaffold import NearMissAnswers, ScaffoldError, new_nearmiss
-    from pmarchive.core.suggest import closest
+    from pmarchive.authoring.scaffold import (
+        NearMissAnswers,
+        ScaffoldError,
+        check_vocabulary,
+        new_nearmiss,
+    )
 
     taxonomy, _, folder, today = _taxonomy_and_folders(_project(root, config_file))
     _refuse_future(day, today)
+    given = [
+        why
+        for vocabulary, values in (
+            ("classes", [cause_class] if cause_class else []),
+            ("alerts", alerts),
+            ("services", services),
+        )
+        for value in values
+        if (why := check_vocabulary(vocabulary, value, taxonomy)[1])
+    ]
+    if given:  # refused before any question is asked, so no answer is typed in vain
+        raise click.ClickException("nothing was written:\n  " + "\n  ".join(given))
+    interactive = not (what and caught_by and cause_class)
     if not what:
-        what = click.prompt("1/3 What nearly happened?")
+        what = click.prompt("1/5 What nearly happened?")
     if not caught_by:
-        caught_by = click.prompt("2/3 What caught it?", type=click.Choice(CAUGHT_BY))
+        caught_by = click.prompt("2/5 What caught it?", type=click.Choice(CAUGHT_BY))
         if not how_caught:
             how_caught = click.prompt("    How, in a sentence?", default="", show_default=False)
-    names = sorted(taxonomy.classes)
-    if cause_class and taxonomy.resolve("classes", cause_class)[0] is None:
-        best = closest(cause_class, [*names, *taxonomy.aliases("classes")])
-        hint = f"; did you mean '{best}'?" if best else f" (known: {', '.join(names)})"
-        raise click.ClickException(f"unknown cause class '{cause_class}'{hint}")
-    while not cause_class or taxonomy.resolve("classes", cause_class)[0] is None:
-        if cause_class:
-            best = closest(cause_class, [*names, *taxonomy.aliases("classes")])
-            hint = f" Did you mean '{best}'?" if best else ""
-            click.echo(f"Unknown cause class '{cause_class}'.{hint}", err=True)
-        click.echo("Cause classes: " + ", ".join(names), err=True)
-        cause_class = click.prompt("3/3 Which cause class?")
+    if not cause_class:
+        cause_class = _ask_vocabulary(taxonomy, "classes", "3/5 Which cause class?", False)
+    if interactive and not alerts:
+        alert = _ask_vocabulary(taxonomy, "alerts", "4/5 Which alert fired? (Enter skips)", True)
+        alerts = (alert,) if alert else ()
+    if interactive and not services:
+        service = _ask_vocabulary(taxonomy, "services", "5/5 Which service? (Enter skips)", True)
+        services = (service,) if service else ()
     try:
         path = new_nearmiss(
             folder,
             taxonomy,
-            NearMissAnswers(what, caught_by, cause_class, how_caught, kind),
+            NearMissAnswers(what, caught_by, cause_class, how_caught, kind, alerts, services),
             day.date() if day else today,
             reporter,
         )

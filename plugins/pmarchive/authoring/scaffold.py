@@ -1,49 +1,46 @@
-"""New records from templates, and new archives from the packaged skeleton. Never overwrites."""
+"""New records from templates, and new archives from the packaged skeleton. Never overwrites.
+
+Every option given to ``new`` is checked against the taxonomy before anything is written: an
+unknown team, service, alert or cause class is refused with the closest valid value, so a new
+record validates as soon as it exists.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
+import itertools
 import json
 import re
 import shutil
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from pmarchive import __version__
+from pmarchive.core.suggest import allowed_list, closest
+from pmarchive.lints.template import skeleton_body
 from pmarchive.model.frontmatter import fields_for
 from pmarchive.model.schema import CAUGHT_BY, DETECTION_SOURCES, Kind
 from pmarchive.model.taxonomy import Taxonomy
 
 SKELETON = Path(__file__).parent / "skeleton"
 
-SECTIONS = {
-    "full": (
-        "Summary",
-        "Impact",
-        "Timeline",
-        "Contributing factors",
-        "What went well",
-        "Where we got lucky",
-        "Action items",
-        "Lessons",
-    ),
-    "lightweight": ("Summary", "Impact", "Timeline", "Action items", "Where we got lucky"),
-    "note": ("Summary", "Action items"),
+VOCABULARY_OPTIONS: Mapping[str, tuple[str, str, str]] = {
+    "teams": ("--team", "team", "taxonomy/teams.yml"),
+    "services": ("--service", "service", "taxonomy/services.yml"),
+    "alerts": ("--alert", "alert", "taxonomy/alerts.yml"),
+    "classes": ("--class", "cause class", "taxonomy/classes.yml"),
 }
-PROMPTS = {
-    "Summary": "Two or three sentences: what happened, for how long, and who noticed.",
-    "Impact": "Who was affected and how much: customers, requests, money, data.",
-    "Timeline": "- HH:MM UTC — first signal\n- HH:MM UTC — detected\n- HH:MM UTC — mitigated",
-    "Contributing factors": "The conditions that lined up. Describe the system, not a person.",
-    "What went well": "Defences and people that limited the damage.",
-    "Where we got lucky": "What held by chance and will not hold next time.",
-    "Action items": "Reference the ids in the front-matter: AI-1 ...",
-    "Lessons": "What this teaches beyond this incident.",
-}
+"""Vocabulary -> (its option, what one entry is called, the file that defines it)."""
+
+TIMESTAMP_OPTIONS: tuple[str, ...] = ("started_at", "detected_at", "mitigated_at", "resolved_at")
+"""The timestamps ``new postmortem`` accepts, in the order they must come."""
+
+TEXT_OPTIONS: tuple[str, ...] = ("trigger", "mitigation")
+"""Free-text fields ``new postmortem`` writes when the record model declares them."""
 
 
 class ScaffoldError(Exception):
@@ -61,6 +58,18 @@ def next_id(folder: Path, prefix: str, day: dt.date) -> str:
     return f"{stem}{max(taken, default=0) + 1:03d}"
 
 
+class _Dumper(yaml.SafeDumper):
+    """Writes timestamps the way the archive's examples do: 2026-05-29T14:05:00Z."""
+
+
+def _represent_datetime(dumper: yaml.SafeDumper, value: dt.datetime) -> yaml.Node:
+    stamp = value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dumper.represent_scalar("tag:yaml.org,2002:timestamp", stamp)
+
+
+_Dumper.add_representer(dt.datetime, _represent_datetime)
+
+
 def _front_matter(kind: Kind, fields: dict[str, object]) -> str:
     """The template's front-matter; every field it writes is declared for ``kind`` and every
     required one is written (a field declared required later fails here, not in the file)."""
@@ -72,7 +81,7 @@ def _front_matter(kind: Kind, fields: dict[str, object]) -> str:
             f"the {kind} template does not match its declared fields "
             f"(undeclared: {unknown}, required but not written: {missing})"
         )
-    return yaml.safe_dump(fields, sort_keys=False, allow_unicode=True, width=100)
+    return yaml.dump(fields, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
 def _write_new(path: Path, text: str) -> Path:
@@ -85,68 +94,182 @@ def _write_new(path: Path, text: str) -> Path:
     return path
 
 
-def _check_classes(classes: list[str], taxonomy: Taxonomy) -> list[str]:
-    from pmarchive.core.suggest import did_you_mean
+def check_vocabulary(vocabulary: str, value: str, taxonomy: Taxonomy) -> tuple[str | None, str]:
+    """(current name, "") for a known value or an old name of one; (None, why) otherwise.
 
-    resolved = []
-    for name in classes:
-        current, _ = taxonomy.resolve("classes", name)
+    ``why`` names the option, the value and the closest valid value (or the allowed ones).
+    """
+    current, _ = taxonomy.resolve(vocabulary, value)
+    if current is not None:
+        return current, ""
+    option, what, source = VOCABULARY_OPTIONS[vocabulary]
+    names = taxonomy.names(vocabulary)
+    best = closest(value, [*names, *taxonomy.aliases(vocabulary)])
+    if best is not None:
+        best = taxonomy.resolve(vocabulary, best)[0] or best
+        hint = f"did you mean '{best}'?"
+    elif names:
+        hint = f"expected one of {allowed_list(names)}"
+    else:
+        hint = f"{source} defines none"
+    return None, f"{option} '{value}': unknown {what} ({source}); {hint}"
+
+
+def _resolve_all(
+    vocabulary: str, values: Sequence[str], taxonomy: Taxonomy, problems: list[str]
+) -> list[str]:
+    """The current names of ``values`` (duplicates dropped); a line in ``problems`` per unknown."""
+    resolved: list[str] = []
+    for value in values:
+        current, why = check_vocabulary(vocabulary, value, taxonomy)
         if current is None:
-            raise ScaffoldError(
-                f"unknown cause class '{name}'{did_you_mean(name, taxonomy.classes)}"
-            )
-        resolved.append(current)
-    if not resolved:
-        raise ScaffoldError("give at least one cause class (--class)")
+            problems.append(why)
+        elif current not in resolved:
+            resolved.append(current)
     return resolved
 
 
-def new_postmortem(
-    folder: Path,
-    taxonomy: Taxonomy,
-    *,
-    title: str,
-    sev: int,
-    day: dt.date,
-    classes: list[str],
-    detection: str = "alert",
-    teams: Sequence[str] = (),
-) -> Path:
-    """Write a draft post-mortem with every section its SEV level's analysis owes."""
-    if detection not in DETECTION_SOURCES:
+def parse_timestamp(option: str, raw: str) -> dt.datetime:
+    """An ISO 8601 timestamp with a time zone (``2026-05-29T14:05:00Z``), in UTC."""
+    try:
+        value = dt.datetime.fromisoformat(raw.strip())
+    except ValueError:
         raise ScaffoldError(
-            f"detection must be one of {', '.join(DETECTION_SOURCES)}, not '{detection}'"
+            f"{option} '{raw}': not an ISO 8601 timestamp; write it like 2026-05-29T14:05:00Z"
+        ) from None
+    if value.tzinfo is None:
+        raise ScaffoldError(
+            f"{option} '{raw}': no time zone; add Z for UTC or an offset such as +02:00 "
+            f"(e.g. {value.strftime('%Y-%m-%dT%H:%M:%S')}Z)"
         )
-    if sev not in taxonomy.severity:
-        levels = ", ".join(str(level) for level in sorted(taxonomy.severity))
-        raise ScaffoldError(f"SEV {sev} is not on the severity ladder ({levels})")
-    record_id = next_id(folder, "INC", day)
-    level = taxonomy.severity[sev]
+    return value.astimezone(dt.timezone.utc)
+
+
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class PostmortemOptions:
+    """What ``new postmortem`` was told; everything but the title is optional."""
+
+    title: str
+    sev: int
+    classes: Sequence[str]
+    day: dt.date | None = None
+    """Day it happened; the day of ``started_at`` or the archive's today when not given."""
+    detection: str = "alert"
+    teams: Sequence[str] = ()
+    services: Sequence[str] = ()
+    alerts: Sequence[str] = ()
+    timestamps: Mapping[str, str] = field(default_factory=dict)
+    """``started_at`` ... ``resolved_at`` -> ISO 8601 text as given."""
+    texts: Mapping[str, str] = field(default_factory=dict)
+    """``trigger``, ``mitigation`` -> one or two sentences (only fields the model declares)."""
+
+
+def _postmortem_fields(
+    options: PostmortemOptions, taxonomy: Taxonomy, today: dt.date
+) -> dict[str, object]:
+    """The front-matter of a new post-mortem, without its id; every problem with the options
+    is collected and raised at once, before anything is written."""
+    problems: list[str] = []
+    if not options.title.strip():
+        problems.append("--title: give a one-line title")
+    if options.detection not in DETECTION_SOURCES:
+        problems.append(
+            f"--detection '{options.detection}': expected one of {', '.join(DETECTION_SOURCES)}"
+        )
+    if options.sev not in taxonomy.severity:
+        levels = sorted(taxonomy.severity)
+        nearest = min(levels, key=lambda level: abs(level - options.sev)) if levels else None
+        hint = f"; did you mean {nearest}?" if nearest is not None else ""
+        listed = ", ".join(str(level) for level in levels)
+        problems.append(
+            f"--sev {options.sev}: SEV {options.sev} is not on the severity ladder "
+            f"(taxonomy/severity.yml: {listed}){hint}"
+        )
+    classes = _resolve_all("classes", options.classes, taxonomy, problems)
+    if not options.classes:
+        problems.append("--class: give at least one cause class")
+    teams = _resolve_all("teams", options.teams, taxonomy, problems)
+    services = _resolve_all("services", options.services, taxonomy, problems)
+    alerts = _resolve_all("alerts", options.alerts, taxonomy, problems)
+    stamps: dict[str, dt.datetime] = {}
+    for name in TIMESTAMP_OPTIONS:
+        raw = options.timestamps.get(name)
+        if raw is None:
+            continue
+        try:
+            stamps[name] = parse_timestamp(_option(name), raw)
+        except ScaffoldError as exc:
+            problems.append(str(exc))
+            continue
+        if stamps[name].date() > today:
+            problems.append(
+                f"{_option(name)} '{raw}': after the archive's today ({today.isoformat()})"
+            )
+    given = [(name, stamps[name]) for name in TIMESTAMP_OPTIONS if name in stamps]
+    for (earlier, first), (later, second) in itertools.pairwise(given):
+        if second < first:
+            problems.append(
+                f"{_option(later)} is before {_option(earlier)}; the order is "
+                "started <= detected <= mitigated <= resolved"
+            )
+    declared = fields_for("postmortem")
+    texts = {}
+    for name, text in options.texts.items():
+        if name not in declared:
+            problems.append(f"{_option(name)}: this version's records have no '{name}' field")
+        elif text.strip():
+            texts[name] = " ".join(text.split())
+    day = options.day
+    if day is None:
+        day = stamps["started_at"].date() if "started_at" in stamps else today
+    if problems:
+        raise ScaffoldError("nothing was written:\n  " + "\n  ".join(problems))
     fields: dict[str, object] = {
-        "id": record_id,
-        "title": title,
+        "title": options.title.strip(),
         "status": "draft",
-        "sev": sev,
+        "sev": options.sev,
         "date": day,
-        "cause_class": _check_classes(classes, taxonomy),
-        "detection": detection,
+        **stamps,
+        "cause_class": classes,
+        "detection": options.detection,
     }
-    if teams:
-        fields["teams"] = list(teams)
-    sections = SECTIONS.get(level.analysis, SECTIONS["full"])
-    body = "\n".join(f"## {name}\n\n{PROMPTS[name]}\n" for name in sections)
+    for name, values in (("teams", teams), ("services", services), ("alerts", alerts)):
+        if values:
+            fields[name] = values
+    for name in TEXT_OPTIONS:
+        if name in texts:
+            fields[name] = texts[name]
+    return fields
+
+
+def new_postmortem(
+    folder: Path, taxonomy: Taxonomy, options: PostmortemOptions, today: dt.date
+) -> Path:
+    """Write a draft post-mortem with every section its SEV level's analysis owes, after every
+    option has been checked (a ``ScaffoldError`` lists all that are wrong; nothing is written)."""
+    fields = _postmortem_fields(options, taxonomy, today)
+    day = fields["date"]
+    assert isinstance(day, dt.date)
+    record_id = next_id(folder, "INC", day)
+    fields = {"id": record_id, **fields}
+    level = taxonomy.severity[options.sev]
     due = (
         f"<!-- {level.label} ({level.name}) owes a {level.analysis} analysis within "
         f"{level.due_business_days} business days. -->\n\n"
     )
     return _write_new(
-        folder / f"{record_id}.md", f"---\n{_front_matter('postmortem', fields)}---\n\n{due}{body}"
+        folder / f"{record_id}.md",
+        f"---\n{_front_matter('postmortem', fields)}---\n\n{due}{skeleton_body(level.analysis)}",
     )
 
 
 @dataclass(frozen=True)
 class NearMissAnswers:
-    """The three questions of the 30-second form."""
+    """The questions of the 30-second form; alerts and services are optional."""
 
     what: str
     """What nearly happened (becomes the title)."""
@@ -155,16 +278,25 @@ class NearMissAnswers:
     cause_class: str
     how_caught: str = ""
     kind: str = "near-miss"
+    alerts: Sequence[str] = ()
+    """Alerts that fired, so the near-miss shows on those alerts' pages."""
+    services: Sequence[str] = ()
 
 
 def new_nearmiss(
     folder: Path, taxonomy: Taxonomy, answers: NearMissAnswers, day: dt.date, reporter: str = ""
 ) -> Path:
+    problems: list[str] = []
     if answers.caught_by not in CAUGHT_BY:
-        raise ScaffoldError(
-            f"caught_by must be {', '.join(CAUGHT_BY[:-1])} or {CAUGHT_BY[-1]}, "
-            f"not '{answers.caught_by}'"
+        problems.append(
+            f"--caught-by '{answers.caught_by}': expected "
+            f"{', '.join(CAUGHT_BY[:-1])} or {CAUGHT_BY[-1]}"
         )
+    classes = _resolve_all("classes", [answers.cause_class], taxonomy, problems)
+    alerts = _resolve_all("alerts", answers.alerts, taxonomy, problems)
+    services = _resolve_all("services", answers.services, taxonomy, problems)
+    if problems:
+        raise ScaffoldError("nothing was written:\n  " + "\n  ".join(problems))
     record_id = next_id(folder, "NM", day)
     fields: dict[str, object] = {
         "id": record_id,
@@ -172,8 +304,12 @@ def new_nearmiss(
         "date": day,
         "kind": answers.kind,
         "caught_by": answers.caught_by,
-        "cause_class": _check_classes([answers.cause_class], taxonomy),
+        "cause_class": classes,
     }
+    if services:
+        fields["services"] = services
+    if alerts:
+        fields["alerts"] = alerts
     if reporter:
         fields["reporter"] = reporter
     body = (
@@ -259,10 +395,13 @@ def init_archive(target: Path, today: dt.date, plugin_source: str | None = None)
             new_postmortem(
                 target / "postmortems",
                 taxonomy,
-                title="Example: replace me with your first incident",
-                sev=max(taxonomy.severity),
-                day=today,
-                classes=[cls],
+                PostmortemOptions(
+                    title="Example: replace me with your first incident",
+                    sev=max(taxonomy.severity),
+                    classes=[cls],
+                    day=today,
+                ),
+                today,
             )
         )
     if not any((target / "nearmisses").glob("*.md")):
