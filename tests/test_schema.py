@@ -96,9 +96,16 @@ def test_test_records_and_lint_ignore_match_the_published_schema(archive_root: P
             priority="P2",
             lint_ignore='{counterfactual: "quoting the customer"}',
             action_items="[{id: AI-1, title: Coalesce, owner: pricing, due: 2026-06-30, "
-            "status: done, kind: prevent}]",
+            "status: done, kind: prevent, done: 2026-06-20, ticket: 'https://t.example/1'}]",
+            mitigation="Re-enabled request coalescing",
+            trigger="Scheduled cache flush",
+            published="2026-06-03",
+            tried="[{action: Scale out, helped: no}, {action: Revert, helped: yes}]",
+            links="[{label: Ticket, url: 'https://tracker.example/INC-4312'}]",
+            evidence_gaps="[logs-rotated]",
         ),
     )
+    write(archive_root, "taxonomy/gaps.yml", "gaps:\n  logs-rotated: {title: Logs rotated}\n")
     write(archive_root, "nearmisses/NM-2026-06-02-001.md", front_matter(BASE_NM))
     archive = load_archive(ArchiveConfig(root=archive_root, today=TODAY))
     assert [d.format_text() for d in archive.diagnostics] == []

@@ -76,8 +76,16 @@ def check_value(
         return result
     if spec.type in ("items", "text_map"):
         return value  # checked entry by entry by the record's validation
+    source = doc.scalars.get(path)
+    if (
+        isinstance(value, bool)
+        and source is not None
+        and source.plain
+        and source.raw in spec.choices
+    ):
+        value = source.raw  # YAML 1.1 reads an unquoted yes as true; the choice is the word
     try:
-        checked = check_scalar(spec.type, value, doc.scalars.get(path))
+        checked = check_scalar(spec.type, value, source)
     except FieldError as exc:
         report.error(line, label, str(exc))
         return None

@@ -15,6 +15,9 @@ from pmarchive.model.records import AnyRecord, NearMiss, PostMortem
 from pmarchive.model.schema import FieldSpec, Kind
 from pmarchive.model.taxonomy import Taxonomy
 
+YAML_WORDS = {"yes": True, "no": False}
+"""Choices YAML 1.1 reads as booleans when unquoted (helped: yes)."""
+
 EXPORTED = {PostMortem: exported(PostMortem), NearMiss: exported(NearMiss)}
 """Per record class, the attributes the dataset carries (the write-up stays on its page)."""
 
@@ -84,7 +87,11 @@ def _field_schema(spec: FieldSpec, taxonomy: Taxonomy | None) -> dict[str, Any]:
     if spec.type == "str":
         schema = {"type": "string", "minLength": 1}
         if spec.choices:
-            schema = {"enum": list(spec.choices)}
+            # YAML 1.1 reads an unquoted yes / no as a boolean, which validation takes as the word
+            words = [flag for word, flag in YAML_WORDS.items() if word in spec.choices]
+            schema = {"enum": [*spec.choices, *words]}
+    elif spec.type == "url":
+        schema = {"type": "string", "format": "uri", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"}
     elif spec.type == "int":
         schema = {"type": "integer"}
     elif spec.type == "number":
