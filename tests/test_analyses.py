@@ -215,7 +215,17 @@ EMPTY_CASES: list[tuple[str, Callable[[], Any], Callable[[Any], Any], Any]] = [
             ("capacity", (0, 0), "going quiet"),
         ],
     ),
-    ("risk register", lambda: risk_register([], TAX, TODAY), lambda r: r.entries, ()),
+    (
+        "risk register lists every class at zero, in slug order",
+        lambda: risk_register([], TAX, TODAY),
+        lambda r: [(e.rank, e.slug, e.count, e.worst_sev, e.score) for e in r.entries],
+        [
+            (1, "cache-stampede", 0, None, 0),
+            (2, "capacity", 0, None, 0),
+            (3, "config-blast-radius", 0, None, 0),
+            (4, "retry-storm", 0, None, 0),
+        ],
+    ),
     (
         "timings without groups",
         lambda: time_to_detect_and_resolve([], "quarter"),
@@ -274,9 +284,10 @@ EMPTY_CASES: list[tuple[str, Callable[[], Any], Callable[[Any], Any], Any]] = [
             r.current.pyramid.incidents,
             r.previous.nearmisses.per_incident,
             r.current.timings.mttr,
-            r.risk_register.entries,
+            [e for e in r.risk_register.entries if e.count],
+            (r.incidents, r.overdue, r.proposed_asks),
         ),
-        ("2026-Q1", 0, None, Spread(0, None, None), ()),
+        ("2026-Q1", 0, None, Spread(0, None, None), [], ((), (), ())),
     ),
     (
         "empty taxonomy too",
@@ -492,8 +503,11 @@ def test_risk_register_scores(
     weights: RiskWeights | None, expected: list[tuple[str, float]]
 ) -> None:
     register = risk_register(RISK, TAX, TODAY, weights)
-    assert [(e.slug, e.score) for e in register.entries] == expected
-    assert [e.rank for e in register.entries] == [1, 2, 3]
+    assert [(e.slug, e.score) for e in register.entries if e.count] == expected
+    # every class is listed: capacity, without incidents, at score 0
+    assert [e.rank for e in register.entries] == [1, 2, 3, 4]
+    capacity = next(e for e in register.entries if e.slug == "capacity")
+    assert (capacity.count, capacity.score) == (0, 0)
 
 
 def test_risk_register_row_carries_its_figures_and_fix() -> None:
@@ -511,8 +525,14 @@ def test_risk_register_row_carries_its_figures_and_fix() -> None:
         "Request coalescing",
         "funded",
     )
-    # capacity has no incidents, so it is not ranked
-    assert "capacity" not in [e.slug for e in register.entries]
+    # capacity has no incidents: listed last, with zeros and no worst SEV
+    capacity = register.entries[-1]
+    assert (capacity.slug, capacity.count, capacity.usd, capacity.worst_sev) == (
+        "capacity",
+        0,
+        0,
+        None,
+    )
     assert register.weights == RiskWeights()
 
 
@@ -532,7 +552,7 @@ def test_risk_register_edge_cases(
     record: PostMortem, expected: list[tuple[str, int, float]]
 ) -> None:
     entries = risk_register([record], TAX, TODAY).entries
-    assert [(e.slug, e.count, e.score) for e in entries] == expected
+    assert [(e.slug, e.count, e.score) for e in entries if e.count] == expected
 
 
 # --- medians and nearest-rank p90 ------------------------------------------------------------
@@ -841,14 +861,15 @@ def test_postmortem_due(date: str, sev: int, due: str | None) -> None:
         ("draft", "2026-06-12", False),  # the due day itself
         ("review", "2026-06-13", True),  # the Saturday after
         ("draft", "2026-06-15", True),
-        ("final", "2026-06-15", False),  # final counts as published
+        ("final", "2026-06-15", False),  # final without a publish date: unknown, not judged
     ],
 )
 def test_late_postmortems_over_a_weekend(status: str, today: str, late: bool) -> None:
     record = pm("INC-1", "2026-06-05", sev=1, status=status)
     health = program_health([record], TAX, D(today))
     assert [r.id for r in health.late] == (["INC-1"] if late else [])
-    assert health.on_time_rate == (0.0 if late else 1.0 if status == "final" else None)
+    assert health.on_time_rate == (0.0 if late else None)
+    assert health.unknown == (1 if status == "final" else 0)
 
 
 def test_program_health_puts_process_beside_outcome() -> None:
@@ -865,10 +886,12 @@ def test_program_health_puts_process_beside_outcome() -> None:
         pm("H4", "2026-01-01", ("retry-storm",), sev=7, status="draft"),  # SEV-7: no ladder entry
     ]
     health = program_health(records, TAX, TODAY)
-    # process: H1 published, H2 late (due 06-12), H3 within 15 business days, H4 unknown level
+    # process: H1 final without a publish date (unknown), H2 late (due 06-12), H3 within 15
+    # business days, H4 unknown level
     assert (health.published, health.in_progress, health.no_deadline) == (1, 1, 1)
+    assert (health.on_time, health.unknown) == (0, 1)
     assert [(r.id, r.due) for r in health.late] == [("H2", D("2026-06-12"))]
-    assert health.on_time_rate == 0.5  # 1 published / (1 published + 1 late)
+    assert health.on_time_rate == 0.0  # 0 on time / (0 on time + 1 late); H1 is not judged
     assert health.action_completion_rate == 0.5  # 1 done / (1 done + 1 open)
     # outcome: last 90 days (from 03-17), most first; H4 is too old
     assert list(health.recent_class_counts.items()) == [("cache-stampede", 2), ("capacity", 1)]
@@ -920,8 +943,9 @@ def test_quarterly_review_compares_with_the_quarter_before(
     assert review.recurrence.quarters == (before, quarter)
     config = review.recurrence.get("config-blast-radius")
     assert config is not None and config.status == config_status
-    # nothing dated after the review reaches it: Q3-1 (retry-storm) never appears
-    assert "retry-storm" not in [e.slug for e in review.risk_register.entries]
+    # nothing dated after the review reaches it: Q3-1 (retry-storm) never counts
+    retry = next(e for e in review.risk_register.entries if e.slug == "retry-storm")
+    assert (retry.count, retry.incident_ids) == (0, ())
 
 
 def test_quarterly_review_is_built_from_the_single_analyses() -> None:
@@ -930,7 +954,8 @@ def test_quarterly_review_is_built_from_the_single_analyses() -> None:
     known = [r for r in REVIEWED if r.date <= TODAY]
     assert review.current.detection == detection_mix(REVIEWED, ["2026-Q2"])[0]
     assert review.current.sev_audit == sev_audit(q2, TAX)
-    assert review.risk_register == risk_register(known, TAX, TODAY)
+    known_nm = [r for r in REVIEWED_NM if r.date <= TODAY]
+    assert review.risk_register == risk_register(known, TAX, TODAY, nearmisses=known_nm)
     assert review.program_health == program_health(known, TAX, TODAY)
     # hand-worked figures for the two quarters
     assert [d.id for d in review.current.sev_audit.deflation_candidates] == ["Q2-2"]  # 30% at SEV-3
@@ -938,7 +963,7 @@ def test_quarterly_review_is_built_from_the_single_analyses() -> None:
     assert (review.previous.nearmisses.reports, review.previous.nearmisses.per_incident) == (1, 0.5)
     assert review.previous.detection.customer == 1
     assert review.previous.timings.mttd == Spread(2, 200, 300)  # 100, 300
-    assert [(e.slug, e.usd) for e in review.current.class_pain.entries] == [
+    assert [(e.slug, e.usd) for e in review.current.class_pain.entries if e.count] == [
         ("cache-stampede", 5_000),
         ("config-blast-radius", 0),
     ]

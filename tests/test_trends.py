@@ -150,11 +150,19 @@ def test_charts_js_is_on_exactly_the_pages_with_charts(site: Path) -> None:
 
 def test_risk_register_numbers_match_the_records(site: Path) -> None:
     html = (site / "risk-register/index.html").read_text()
-    # cache-stampede: 2 incidents, $2,000, worst SEV-1 (weight 100), none in the last 90 days
-    # score = 2000 + 1000*2 + 1000*100 + 5000*0 = 104,000
+    # cache-stampede: 2 incidents; $1,000 of its own + half of the $1,000 it shares with
+    # retry-storm = $1,500; worst SEV-1 (weight 100); none in the last 90 days; no near-miss.
+    # score = 1500 + 1000*2 + 1000*100 + 5000*0 + 2000*0 = 103,500
     row = re.search(
         r"cache-stampede</a></td>\s*<td>(\d+)</td>\s*<td>([^<]+)</td>\s*"
-        r"<td>([^<]+)</td>\s*<td>(\d+)</td>\s*<td>([^<]+)</td>",
+        r"<td>([^<]+)</td>\s*<td>(\d+)</td>\s*<td>(\d+)</td>\s*<td>([^<]+)</td>",
         html,
     )
-    assert row and row.groups() == ("2", "$2,000", "SEV-1", "0", "104,000")
+    assert row and row.groups() == ("2", "$1,500", "SEV-1", "0", "0", "103,500")
+    # config-blast-radius: $1,000, SEV-3 (5), one near-miss: 1000 + 1000 + 5000 + 2000 = 9,000
+    row = re.search(
+        r"config-blast-radius</a></td>\s*<td>(\d+)</td>\s*<td>([^<]+)</td>\s*"
+        r"<td>([^<]+)</td>\s*<td>(\d+)</td>\s*<td>(\d+)</td>\s*<td>([^<]+)</td>",
+        html,
+    )
+    assert row and row.groups() == ("1", "$1,000", "SEV-3", "0", "1", "9,000")

@@ -133,7 +133,14 @@ PLUGIN_OPTIONS: tuple[PluginOption, ...] = (
         "risk_weights",
         dict,
         {},
-        "Risk-register weights: w_usd, w_count, w_sev, w_recent, recent_days, sev_weight.",
+        "Register weights: w_usd, w_count, w_sev, w_recent, w_nearmiss, recent_days, sev_weight.",
+    ),
+    PluginOption(
+        "trend_window_quarters",
+        int,
+        8,
+        "Quarters the trend and review pages cover, up to today; older records stay on class, "
+        "alert and record pages.",
     ),
 )
 """Every option of the plugin, in the order the README documents them."""
@@ -161,6 +168,8 @@ class Settings:
     static_search: bool
     """Write the Pagefind index (search on a static host, where there is no API)."""
     risk_weights: RiskWeights
+    trend_window_quarters: int = 8
+    """Quarters the trend and review pages cover, up to the run's today."""
 
     @property
     def root(self) -> Path:
@@ -217,6 +226,15 @@ def risk_weights(options: Mapping[str, Any]) -> RiskWeights:
     return RiskWeights(**values)
 
 
+def _window(quarters: int) -> int:
+    if quarters < 1:
+        raise SettingsError(
+            f"trend_window_quarters: expected a whole number of quarters of at least 1, "
+            f"got {quarters}; the default is 8"
+        )
+    return quarters
+
+
 def read_settings(root: Path, options: Mapping[str, Any]) -> Settings:
     """Typed settings from the plugin's options; SettingsError names the option and the fix."""
     unknown = [key for key in options if key not in OPTIONS_BY_NAME]
@@ -255,4 +273,5 @@ def read_settings(root: Path, options: Mapping[str, Any]) -> Settings:
         similar_limit=values["similar_limit"],
         static_search=values["static_search"],
         risk_weights=risk_weights(values["risk_weights"]),
+        trend_window_quarters=_window(values["trend_window_quarters"]),
     )

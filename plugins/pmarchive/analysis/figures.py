@@ -25,9 +25,25 @@ from pmarchive.analysis.recurrence import (
     recurrence_by_class,
 )
 from pmarchive.analysis.review import QuarterFigures, QuarterlyReview, quarterly_review
-from pmarchive.analysis.risk import RiskEntry, RiskRegister, RiskWeights, risk_register
+from pmarchive.analysis.risk import (
+    PainEntry,
+    PainRegister,
+    RiskEntry,
+    RiskRegister,
+    RiskWeights,
+    factor_register,
+    gap_register,
+    risk_register,
+    split_cents,
+)
 from pmarchive.analysis.sev_audit import SevAudit, SevFinding, implied_level, sev_audit
-from pmarchive.analysis.stats import Spread, median, percentile_nearest_rank, spread
+from pmarchive.analysis.stats import (
+    MIN_P90_VALUES,
+    Spread,
+    median,
+    percentile_nearest_rank,
+    spread,
+)
 from pmarchive.analysis.timings import (
     DetectionQuarter,
     NearMissRate,
@@ -44,6 +60,7 @@ __all__ = [
     "ACTION_KINDS",
     "DEFAULT_RECENT_DAYS",
     "DETECTION_SOURCES",
+    "MIN_P90_VALUES",
     "ActionItemBalance",
     "ClassRecurrence",
     "DetectionQuarter",
@@ -52,6 +69,8 @@ __all__ = [
     "LatePostMortem",
     "NearMissRate",
     "OverdueItem",
+    "PainEntry",
+    "PainRegister",
     "ProgramHealth",
     "PyramidLevel",
     "QuarterFigures",
@@ -69,7 +88,9 @@ __all__ = [
     "Timings",
     "action_item_balance",
     "detection_mix",
+    "factor_register",
     "fix_outcomes",
+    "gap_register",
     "implied_level",
     "incident_pyramid",
     "median",
@@ -82,6 +103,7 @@ __all__ = [
     "recurrence_by_class",
     "risk_register",
     "sev_audit",
+    "split_cents",
     "spread",
     "time_to_detect_and_resolve",
 ]

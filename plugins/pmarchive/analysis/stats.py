@@ -28,12 +28,21 @@ def percentile_nearest_rank(values: Sequence[float], percent: float) -> float | 
     return float(sorted(values)[rank - 1])
 
 
+MIN_P90_VALUES = 5
+"""Fewer values than this and a p90 is just the largest one: pages show the count instead."""
+
+
 @dataclass(frozen=True)
 class Spread:
     count: int
     """How many values were present (records without the field are left out)."""
     median: float | None
     p90: float | None
+
+    @property
+    def p90_shown(self) -> float | None:
+        """The p90 when there are at least MIN_P90_VALUES values; None otherwise."""
+        return self.p90 if self.count >= MIN_P90_VALUES else None
 
 
 def spread(values: Sequence[float]) -> Spread:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pmarchive.analysis._shared import classes_of, in_quarter
@@ -22,6 +22,8 @@ class TimingRow:
     """Seconds from start to detection."""
     mttr: Spread
     """Seconds from start to resolution."""
+    mttm: Spread = field(default_factory=lambda: spread([]))
+    """Seconds from start to mitigation (duration_min × 60): when customers stopped hurting."""
 
 
 @dataclass(frozen=True)
@@ -38,16 +40,18 @@ def time_to_detect_and_resolve(
     key: TimingKey,
     groups: Sequence[str] | None = None,
 ) -> Timings:
-    """Median and p90 of mttd_seconds and of mttr_seconds per quarter or per cause class.
+    """Median and p90 of the time to detect (mttd_seconds), to mitigate (duration_min × 60)
+    and to resolve (mttr_seconds), per quarter or per cause class.
 
-    Missing values are left out, and each figure says how many values it used. p90 is the
-    nearest-rank percentile: the value at rank ⌈0.9 × n⌉ of the n sorted values. Medians and
-    percentiles rather than means, because one long outage drags a mean far from the typical
-    incident. By class, an incident with two classes counts in both. ``groups`` fixes the rows
-    and their order (so empty quarters show); without it, every group with an incident, sorted.
+    Missing values are left out, and each figure says how many values it used (n). p90 is the
+    nearest-rank percentile: the value at rank ⌈0.9 × n⌉ of the n sorted values; pages show it
+    only where n is at least 5. Medians and percentiles rather than means, because one long
+    outage drags a mean far from the typical incident. By class, an incident with two classes
+    counts in both. Every quarter of the window is a row, empty ones included.
     """
     detect: dict[str, list[float]] = {}
     resolve: dict[str, list[float]] = {}
+    mitigate: dict[str, list[float]] = {}
     seen: set[str] = set()
     for pm in postmortems:
         names = (quarter_of(pm.date),) if key == "quarter" else classes_of(pm)
@@ -57,6 +61,8 @@ def time_to_detect_and_resolve(
                 detect.setdefault(name, []).append(float(pm.mttd_seconds))
             if pm.mttr_seconds is not None:
                 resolve.setdefault(name, []).append(float(pm.mttr_seconds))
+            if pm.duration_min is not None:
+                mitigate.setdefault(name, []).append(float(pm.duration_min) * 60)
     if groups is None:
         order: Sequence[str] = sorted(seen)
     else:
@@ -66,6 +72,7 @@ def time_to_detect_and_resolve(
             group=name,
             mttd=spread(detect.get(name, [])),
             mttr=spread(resolve.get(name, [])),
+            mttm=spread(mitigate.get(name, [])),
         )
         for name in order
     )
