@@ -177,3 +177,110 @@ def test_bad_options_are_usage_errors_with_the_fix(
     code, out, err = run("check", "--root", str(archive_root))
     assert code == 2, out + err
     assert message in out + err and "Traceback" not in out + err
+
+
+# --- runbooks: a site-relative runbook needs a page in docs/ ------------------------------------
+
+RUNBOOK_PAGES = [
+    ("/runbooks/foo/", ("runbooks/foo.md", "runbooks/foo/index.md", "runbooks/foo/README.md")),
+    ("/runbooks/foo", ("runbooks/foo.md", "runbooks/foo/index.md", "runbooks/foo/README.md")),
+    ("/runbooks/foo.html", ("runbooks/foo.md", "runbooks/foo/index.md", "runbooks/foo/README.md")),
+    ("/runbooks/index.html", ("runbooks/index.md", "runbooks/README.md")),
+    (
+        "/runbooks/foo/#first-checks",
+        ("runbooks/foo.md", "runbooks/foo/index.md", "runbooks/foo/README.md"),
+    ),
+    ("/files/db%20failover.pdf", ("files/db failover.pdf",)),
+    ("/", ("index.md", "README.md")),
+]
+
+
+@pytest.mark.parametrize(("runbook", "pages"), RUNBOOK_PAGES)
+def test_runbook_page_candidates(runbook: str, pages: tuple[str, ...]) -> None:
+    from pmarchive.ingest.runbooks import page_candidates
+
+    assert page_candidates(runbook) == pages
+
+
+ALERTS_YML = """\
+alerts:
+  HighErrorRate:
+    summary: 5xx ratio above 2%
+    runbook: {runbook}
+    team: sre
+    classes: [cache-stampede, retry-storm]
+"""
+
+
+@pytest.mark.parametrize(
+    ("runbook", "pages", "warned"),
+    [
+        ("/runbooks/high-error-rate/", ["runbooks/high-error-rate.md"], False),
+        ("/runbooks/high-error-rate/", ["runbooks/high-error-rate/index.md"], False),
+        ("/runbooks/high-error-rate/", ["runbooks/high-eror-rate.md"], True),
+        ("/runbooks/high-error-rate/", [], True),
+        ("https://wiki.example/runbooks/high-error-rate", [], False),
+        ("//wiki.example/runbooks/high-error-rate", [], False),
+    ],
+    ids=["page", "folder index", "misspelt page", "no page", "elsewhere", "scheme-relative"],
+)
+def test_check_warns_when_a_site_runbook_has_no_page(
+    archive_root: Path, runbook: str, pages: list[str], warned: bool
+) -> None:
+    write(archive_root, "taxonomy/alerts.yml", ALERTS_YML.format(runbook=runbook))
+    write(archive_root, "docs/index.md", "# Home\n")
+    for page in pages:
+        write(archive_root, f"docs/{page}", "# Runbook\n")
+    code, out, err = run("check", str(archive_root))
+    strict = run("check", "--strict", str(archive_root))[0]
+    assert code == 0 and "0 errors" in err
+    if not warned:
+        assert (out, strict) == ("", 0)
+        return
+    assert strict == 1
+    closest = pages[0].removesuffix(".md") if pages else "index"
+    url = f"/{closest}/" if pages else "/"
+    assert out.splitlines() == [
+        "taxonomy/alerts.yml:4: warning: alerts.HighErrorRate.runbook: alert 'HighErrorRate': "
+        f"runbook '{runbook}' has no page (expected docs/runbooks/high-error-rate.md or "
+        f"docs/runbooks/high-error-rate/index.md); the closest existing page is '{url}' "
+        f"(docs/{pages[0] if pages else 'index.md'}); write the page, or point the runbook at "
+        "an existing one"
+    ]
+
+
+def test_runbooks_are_not_checked_without_a_docs_folder(archive_root: Path) -> None:
+    from pmarchive.ingest.runbooks import check_runbooks
+    from pmarchive.ingest.taxonomy import load_taxonomy
+
+    taxonomy, _ = load_taxonomy(archive_root / "taxonomy", archive_root)
+    docs = archive_root / "docs"
+    assert check_runbooks(taxonomy, archive_root / "taxonomy", docs, archive_root) == []
+    docs.mkdir()
+    (found,) = check_runbooks(taxonomy, archive_root / "taxonomy", docs, archive_root)
+    assert (found.path, found.line, found.field) == (
+        "taxonomy/alerts.yml",
+        4,
+        "alerts.HighErrorRate.runbook",
+    )
+    assert found.message.endswith(
+        "; docs/ has no pages; write the page, or point the runbook at an existing one"
+    )
+
+
+@pytest.mark.parametrize(
+    "root",
+    [
+        Path(__file__).resolve().parent.parent,
+        Path(__file__).resolve().parent.parent / "plugins/pmarchive/authoring/skeleton",
+    ],
+    ids=["example archive", "init skeleton"],
+)
+def test_every_site_runbook_of_the_shipped_archives_has_a_page(root: Path) -> None:
+    from pmarchive.ingest.runbooks import check_runbooks, site_relative
+    from pmarchive.ingest.taxonomy import load_taxonomy
+
+    taxonomy, _ = load_taxonomy(root / "taxonomy", root)
+    assert [a for a in taxonomy.alerts.values() if site_relative(a.runbook)]
+    found = check_runbooks(taxonomy, root / "taxonomy", root / "docs", root)
+    assert [d.format_text() for d in found] == []
