@@ -13,6 +13,8 @@ from pmarchive.cli import main
 from .conftest import BASE_PM, front_matter, write
 
 P = "postmortems/INC-2026-05-29-001.md"
+# a final SEV-2 is expected to say what ended the impact: these tests are about other findings
+MITIGATION = "Reverted the namespace setting"
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -21,14 +23,18 @@ def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
 
 
 def test_clean_archive_exits_zero(archive_root: Path) -> None:
-    write(archive_root, P, front_matter(BASE_PM))
+    write(archive_root, P, front_matter(BASE_PM, mitigation=MITIGATION))
     code, out, err = run("check", str(archive_root))
     assert (code, out) == (0, "")
     assert "1 post-mortems, 0 near-misses; 0 errors, 0 warnings" in err
 
 
 def test_errors_exit_one_with_located_lines(archive_root: Path) -> None:
-    write(archive_root, P, front_matter(BASE_PM, cause_class="[cache-stampeed]", sev="9"))
+    write(
+        archive_root,
+        P,
+        front_matter(BASE_PM, mitigation=MITIGATION, cause_class="[cache-stampeed]", sev="9"),
+    )
     code, out, _ = run("check", str(archive_root))
     assert code == 1
     assert out.splitlines() == [
@@ -45,7 +51,11 @@ def test_errors_exit_one_with_located_lines(archive_root: Path) -> None:
     ids=["flag", "environment"],
 )
 def test_github_annotations(archive_root: Path, args: tuple[str, ...], env: dict[str, str]) -> None:
-    write(archive_root, P, front_matter(BASE_PM, cause_class="[cache-stampeed]"))
+    write(
+        archive_root,
+        P,
+        front_matter(BASE_PM, mitigation=MITIGATION, cause_class="[cache-stampeed]"),
+    )
     code, out, _ = run("check", *args, str(archive_root), env=env)
     assert code == 1
     assert out.strip() == (
@@ -55,7 +65,9 @@ def test_github_annotations(archive_root: Path, args: tuple[str, ...], env: dict
 
 
 def test_warnings_pass_unless_strict(archive_root: Path) -> None:
-    write(archive_root, P, front_matter(BASE_PM, teams="[checkout, checkout]"))
+    write(
+        archive_root, P, front_matter(BASE_PM, mitigation=MITIGATION, teams="[checkout, checkout]")
+    )
     assert run("check", str(archive_root))[0] == 0
     assert run("check", "--strict", str(archive_root))[0] == 1
 
@@ -70,7 +82,7 @@ def test_usage_errors_exit_two(args: tuple[str, ...]) -> None:
 
 
 def test_plugin_options_are_read_from_mkdocs_yml(archive_root: Path) -> None:
-    write(archive_root, P, front_matter(BASE_PM, jira="OPS-1"))
+    write(archive_root, P, front_matter(BASE_PM, mitigation=MITIGATION, jira="OPS-1"))
     write(
         archive_root,
         "mkdocs.yml",
@@ -145,14 +157,18 @@ def test_every_archive_command_takes_root_and_config_file_the_same_way(
 
 
 def test_root_option_and_argument_agree(archive_root: Path) -> None:
-    write(archive_root, P, front_matter(BASE_PM, cause_class="[cache-stampeed]"))
+    write(
+        archive_root,
+        P,
+        front_matter(BASE_PM, mitigation=MITIGATION, cause_class="[cache-stampeed]"),
+    )
     by_argument = run("check", str(archive_root))
     by_option = run("check", "--root", str(archive_root))
     assert by_argument[:2] == by_option[:2] and by_option[0] == 1
 
 
 def test_config_file_elsewhere_is_read(archive_root: Path, tmp_path: Path) -> None:
-    write(archive_root, P, front_matter(BASE_PM, jira="OPS-1"))
+    write(archive_root, P, front_matter(BASE_PM, mitigation=MITIGATION, jira="OPS-1"))
     assert run("check", "--root", str(archive_root))[0] == 1  # jira is not a known field
     other = tmp_path / "elsewhere.yml"
     other.write_text("plugins:\n  - postmortems:\n      extra_fields: [jira]\n")

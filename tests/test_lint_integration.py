@@ -14,6 +14,8 @@ from .conftest import BASE_PM, front_matter, write
 from .sites import build_site
 
 P = "postmortems/INC-2026-05-29-001.md"
+# a final SEV-2 is expected to say what ended the impact: these tests are about other findings
+MITIGATION = "Reverted the namespace setting"
 
 
 def check(root: Path) -> tuple[int, list[str]]:
@@ -22,7 +24,10 @@ def check(root: Path) -> tuple[int, list[str]]:
 
 
 def test_counterfactual_warning_has_line_and_column(archive_root: Path) -> None:
-    text = front_matter(BASE_PM) + "\nThe on-call engineer should have paged sooner.\n"
+    text = (
+        front_matter(BASE_PM, mitigation=MITIGATION)
+        + "\nThe on-call engineer should have paged sooner.\n"
+    )
 
     write(archive_root, P, text)
     code, lines = check(archive_root)
@@ -33,7 +38,9 @@ def test_counterfactual_warning_has_line_and_column(archive_root: Path) -> None:
 
 
 def test_a_reasoned_ignore_silences_a_lint(archive_root: Path) -> None:
-    text = front_matter(BASE_PM, lint_ignore="{counterfactual: quoting the customer}")
+    text = front_matter(
+        BASE_PM, mitigation=MITIGATION, lint_ignore="{counterfactual: quoting the customer}"
+    )
     write(archive_root, P, text + "\nThe customer wrote: you should have told us.\n")
     assert check(archive_root) == (0, [])
 
@@ -53,7 +60,12 @@ def test_planted_credentials_fail_the_build_and_stay_masked(
     archive_root: Path, kind: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     secret = fake_credentials()[kind]
-    write(archive_root, P, front_matter(BASE_PM) + f"\nDuring recovery we used {secret} once.\n")
+    write(
+        archive_root,
+        P,
+        front_matter(BASE_PM, mitigation=MITIGATION)
+        + f"\nDuring recovery we used {secret} once.\n",
+    )
     code, lines = check(archive_root)
     assert code == 1
     assert any(": error: secret: " in line for line in lines), lines
@@ -70,7 +82,11 @@ def test_planted_credentials_fail_the_build_and_stay_masked(
 
 def test_secret_in_front_matter_of_a_broken_file_is_still_caught(archive_root: Path) -> None:
     secret = fake_credentials()["aws"]
-    write(archive_root, P, front_matter(BASE_PM, summary=f"key {secret}", sev="nine"))
+    write(
+        archive_root,
+        P,
+        front_matter(BASE_PM, mitigation=MITIGATION, summary=f"key {secret}", sev="nine"),
+    )
     code, lines = check(archive_root)
     assert code == 1
     assert any(": error: secret: " in line for line in lines)
@@ -78,7 +94,9 @@ def test_secret_in_front_matter_of_a_broken_file_is_still_caught(archive_root: P
 
 
 def test_lints_can_be_disabled_in_mkdocs_yml(archive_root: Path) -> None:
-    write(archive_root, P, front_matter(BASE_PM) + "\nWe failed to notice.\n")
+    write(
+        archive_root, P, front_matter(BASE_PM, mitigation=MITIGATION) + "\nWe failed to notice.\n"
+    )
     assert check(archive_root)[1]
     write(
         archive_root,
@@ -86,3 +104,39 @@ def test_lints_can_be_disabled_in_mkdocs_yml(archive_root: Path) -> None:
         "site_name: x\nplugins:\n  - postmortems:\n      lints: {disable: [counterfactual]}\n",
     )
     assert check(archive_root) == (0, [])
+
+
+def test_template_text_left_in_a_final_record_is_a_located_warning(archive_root: Path) -> None:
+    from pmarchive.lints.template import PROMPTS
+
+    text = front_matter(BASE_PM, mitigation=MITIGATION) + f"\n## Lessons\n\n{PROMPTS['Lessons']}\n"
+    write(archive_root, P, text)
+    line = text.splitlines().index(PROMPTS["Lessons"]) + 1
+    code, lines = check(archive_root)
+    found = [entry for entry in lines if ": placeholder: " in entry]
+    assert code == 0 and found == [
+        f"{P}:{line}:1: warning: placeholder: template text left in a final record: "
+        f"'{PROMPTS['Lessons']}'; replace it with what happened, or remove the line"
+    ]
+    write(archive_root, P, text.replace("status: final", "status: review"))
+    assert not [entry for entry in check(archive_root)[1] if ": placeholder: " in entry]
+
+
+LUCKY = (
+    "\n## What surprised us\n\nThe replica had been promoted a week earlier.\n\n"
+    "## Where we got lucky\n\nIt would have been far worse at the evening peak; a second region "
+    "could have failed with it.\n"
+)
+
+
+def test_hindsight_in_where_we_got_lucky_passes_a_strict_build(archive_root: Path) -> None:
+    write(archive_root, P, front_matter(BASE_PM, mitigation=MITIGATION) + LUCKY)
+    assert not [entry for entry in check(archive_root)[1] if "counterfactual" in entry]
+    write(
+        archive_root,
+        P,
+        front_matter(BASE_PM, mitigation=MITIGATION)
+        + LUCKY.replace("Where we got lucky", "Lessons"),
+    )
+    found = [entry for entry in check(archive_root)[1] if "counterfactual" in entry]
+    assert [entry.split(": ")[-2] for entry in found] == ["counterfactual"] * 2
