@@ -338,6 +338,7 @@ def exported(archive_root: Path) -> Path:
         front_matter(
             BASE_PM,
             visibility="public",
+            mitigation="Reverted the namespace setting",
             action_items="[{id: AI-1, title: Coalesce, status: open, kind: prevent}]",
         ),
     )

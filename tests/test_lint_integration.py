@@ -129,7 +129,7 @@ LUCKY = (
 )
 
 
-def test_hindsight_in_where_we_got_lucky_passes_a_strict_build(archive_root: Path) -> None:
+def test_hindsight_under_where_we_got_lucky_is_not_a_finding(archive_root: Path) -> None:
     write(archive_root, P, front_matter(BASE_PM, mitigation=MITIGATION) + LUCKY)
     assert not [entry for entry in check(archive_root)[1] if "counterfactual" in entry]
     write(
