@@ -12,7 +12,15 @@ from pmarchive.ingest.archive import load_archive
 from pmarchive.ingest.config import ArchiveConfig
 from pmarchive.model.records import NearMiss, PostMortem
 
-from .conftest import BASE_NM, BASE_PM, front_matter, write
+from .conftest import BASE_NM, front_matter, write
+from .conftest import BASE_PM as SHARED_PM
+
+BASE_PM = (
+    SHARED_PM
+    if "mitigation" in dict(SHARED_PM)
+    else [*SHARED_PM, ("mitigation", "Re-enabled request coalescing and warmed the cache")]
+)
+"""A final SEV-2 says what ended it (without, a warning); fields the cases add start on line 17."""
 
 P = "postmortems/INC-2026-05-29-001.md"
 N = "nearmisses/NM-2026-06-02-001.md"
@@ -39,7 +47,7 @@ PM_CASES: list[tuple[str, dict[str, str | None], list[str]]] = [
         [
             f"{P}:1: error: cause_class: required field 'cause_class' is missing "
             "(Cause classes from taxonomy/classes.yml; at least one)",
-            f"{P}:15: error: cause_clas: unknown field 'cause_clas'; did you mean 'cause_class'? "
+            f"{P}:16: error: cause_clas: unknown field 'cause_clas'; did you mean 'cause_class'? "
             "(declare extra fields in the plugin's extra_fields option)",
         ],
     ),
@@ -55,7 +63,7 @@ PM_CASES: list[tuple[str, dict[str, str | None], list[str]]] = [
         "alias misspelt points at the current name",
         {"contributing_factors": "[no-dedupe]"},
         [
-            f"{P}:16: error: contributing_factors: unknown contributing factor 'no-dedupe'; "
+            f"{P}:17: error: contributing_factors: unknown contributing factor 'no-dedupe'; "
             "did you mean 'no-coalescing'?"
         ],
     ),
@@ -121,13 +129,13 @@ PM_CASES: list[tuple[str, dict[str, str | None], list[str]]] = [
     (
         "negative revenue",
         {"revenue_impact_usd": "-5"},
-        [f"{P}:16: error: revenue_impact_usd: -5 is below the minimum 0"],
+        [f"{P}:17: error: revenue_impact_usd: -5 is below the minimum 0"],
     ),
     (
         "near-miss field on a post-mortem",
         {"caught_by": "luck"},
         [
-            f"{P}:16: error: caught_by: 'caught_by' is a near-miss field; a post-mortem does not "
+            f"{P}:17: error: caught_by: 'caught_by' is a near-miss field; a post-mortem does not "
             "carry it (is the file in the wrong folder?)"
         ],
     ),
@@ -143,7 +151,7 @@ PM_CASES: list[tuple[str, dict[str, str | None], list[str]]] = [
         "octal read as a number",
         {"priority": "0755"},
         [
-            f"{P}:16: error: priority: expected text; YAML reads the unquoted 0755 as the integer "
+            f"{P}:17: error: priority: expected text; YAML reads the unquoted 0755 as the integer "
             '493: quote it: "0755"'
         ],
     ),
@@ -151,7 +159,7 @@ PM_CASES: list[tuple[str, dict[str, str | None], list[str]]] = [
         "base-60 read as a number",
         {"mttd_seconds": "1:20"},
         [
-            f"{P}:16: error: mttd_seconds: YAML 1.1 reads 1:20 as a base-60 number (80); "
+            f"{P}:17: error: mttd_seconds: YAML 1.1 reads 1:20 as a base-60 number (80); "
             "write a plain number, e.g. 80, or quote it if it is text"
         ],
     ),
@@ -159,7 +167,7 @@ PM_CASES: list[tuple[str, dict[str, str | None], list[str]]] = [
         "explicit duration disagrees with the timestamps",
         {"duration_min": "10"},
         [
-            f"{P}:16: error: duration_min: duration_min is 10 but mitigated_at - started_at is 6 "
+            f"{P}:17: error: duration_min: duration_min is 10 but mitigated_at - started_at is 6 "
             "minutes; fix the number or the timestamps (or drop duration_min: it is derived)"
         ],
     ),
@@ -167,7 +175,7 @@ PM_CASES: list[tuple[str, dict[str, str | None], list[str]]] = [
         "anchor refused",
         {"summary": "&s hello"},
         [
-            f"{P}:16: error: YAML anchor '&s' is not allowed in front-matter; "
+            f"{P}:17: error: YAML anchor '&s' is not allowed in front-matter; "
             "write values out in full"
         ],
     ),
@@ -175,7 +183,7 @@ PM_CASES: list[tuple[str, dict[str, str | None], list[str]]] = [
         "language tag refused",
         {"summary": "!!python/object:os.system x"},
         [
-            f"{P}:16: error: YAML tag '!!python/object:os.system' is not allowed; "
+            f"{P}:17: error: YAML tag '!!python/object:os.system' is not allowed; "
             "front-matter holds plain data only"
         ],
     ),
@@ -191,9 +199,9 @@ PM_CASES: list[tuple[str, dict[str, str | None], list[str]]] = [
         "action item with a misspelt key and kind",
         {"action_items": "[{id: AI-1, title: Coalesce, status: open, kind: prevnt, ownr: sre}]"},
         [
-            f"{P}:16: error: action_items[0].kind: 'prevnt' is not one of 'detect', "
+            f"{P}:17: error: action_items[0].kind: 'prevnt' is not one of 'detect', "
             "'investigate', 'prevent', 'recover'; did you mean 'prevent'?",
-            f"{P}:16: error: action_items[0].ownr: unknown field 'ownr'; did you mean 'owner'? "
+            f"{P}:17: error: action_items[0].ownr: unknown field 'ownr'; did you mean 'owner'? "
             "(allowed: 'done', 'due', 'id', 'kind', 'owner', 'status', 'ticket', 'title')",
         ],
     ),
@@ -204,7 +212,7 @@ PM_CASES: list[tuple[str, dict[str, str | None], list[str]]] = [
             "action_items_open": "3",
         },
         [
-            f"{P}:17: error: action_items_open: action_items_open is 3 but the action_items list "
+            f"{P}:18: error: action_items_open: action_items_open is 3 but the action_items list "
             "has 1; drop the count (it is derived from the list) or fix it"
         ],
     ),
@@ -363,7 +371,7 @@ def test_duplicate_ids_and_unknown_related(archive_root: Path, make_config: MAKE
     write(archive_root, P, front_matter(BASE_PM))
     write(archive_root, nested, front_matter(BASE_PM, related="[INC-2026-05-29-002]"))
     assert lines_of(archive_root, make_config(archive_root)) == [
-        f"{nested}:16: error: related: unknown record id 'INC-2026-05-29-002'; "
+        f"{nested}:17: error: related: unknown record id 'INC-2026-05-29-002'; "
         "did you mean 'INC-2026-05-29-001'?",
         f"{P}:2: error: id: id 'INC-2026-05-29-001' is already used by {nested}; "
         "ids are never reused",
@@ -387,7 +395,7 @@ def test_records_are_typed_and_fail_closed(archive_root: Path, make_config: MAKE
 def test_extra_fields_only_when_declared(archive_root: Path, make_config: MAKE) -> None:
     write(archive_root, P, front_matter(BASE_PM, jira="OPS-12"))
     assert lines_of(archive_root, make_config(archive_root))[0].startswith(
-        f"{P}:16: error: jira: unknown field 'jira'"
+        f"{P}:17: error: jira: unknown field 'jira'"
     )
     archive = load_archive(make_config(archive_root, extra_fields=("jira",)))
     assert archive.diagnostics == []

@@ -100,7 +100,7 @@ def validate_record(
         _check_severity(values, doc, taxonomy, report)
         _check_durations(values, doc, report)
         _check_published(values, doc, config, report)
-        # _check_recommended(values, doc, fence_line, report)
+        _check_recommended(values, doc, fence_line, report)
     for name, spec in specs.items():
         if name in meta and spec.type == "items":
             values[name] = _entries(spec, meta[name], doc, report)
