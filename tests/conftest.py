@@ -91,6 +91,7 @@ BASE_PM: list[tuple[str, str]] = [
     ("customer_impact_pct", "12"),
     ("teams", "[checkout, pricing]"),
     ("alerts", "[HighErrorRate]"),
+    ("mitigation", "Re-enabled request coalescing and warmed the cache"),
 ]
 
 BASE_NM: list[tuple[str, str]] = [

@@ -113,6 +113,12 @@ def write_hostile_archive(root: Path) -> None:
                 title: {hostile("No canary")}
                 description: {hostile("No staged rollout.")}
             """,
+        "taxonomy/gaps.yml": f"""\
+            gaps:
+              logs-rotated:
+                title: {hostile("Logs rotated")}
+                description: {hostile("Gone before we looked.")}
+            """,
         "taxonomy/severity.yml": f"""\
             levels:
               - level: 1
@@ -183,6 +189,16 @@ services: [pricing-svc]
 alerts: [HighErrorRate]
 authors: [{hostile("alice")}]
 visibility: internal
+mitigation: {hostile("Rolled back")}
+trigger: {hostile("Cache flush")}
+published: 2026-06-20
+evidence_gaps: [logs-rotated]
+tried:
+  - action: {hostile("Restarted pods")}
+    helped: "no"
+links:
+  - label: {hostile("Ticket")}
+    url: "https://tickets.example.com/INC-1?q=<script>x</script>&a=\\"b"
 action_items:
   - id: AI-1
     title: {hostile("Coalesce")}
@@ -217,6 +233,11 @@ alerts: [HighErrorRate]
 where_blind: {hostile("No diff view")}
 suggested_defense: {hostile("Staged delivery")}
 reporter: {hostile("bob")}
+trigger: {hostile("Config push")}
+evidence_gaps: [logs-rotated]
+links:
+  - label: {hostile("Review")}
+    url: "https://review.example.com/1"
 ---
 
 {body}

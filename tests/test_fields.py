@@ -55,7 +55,7 @@ def diagnostics(root: Path, config: ArchiveConfig) -> list[str]:
     return sorted(d.format_text() for d in load_archive(config).diagnostics)
 
 
-# BASE_PM fills lines 2-15; mitigation is line 16 and the field under test line 17.
+# BASE_PM fills lines 2-16 (mitigation is line 16); the field under test is line 17.
 PM_CASES: list[tuple[str, dict[str, str], list[str]]] = [
     ("trigger", {"trigger": "Scheduled cache flush"}, []),
     ("trigger empty", {"trigger": '""'}, [f"{P}:17: error: trigger: must not be empty"]),
@@ -230,7 +230,8 @@ def test_helped_is_read_as_the_word_yes_or_no(root: Path, make_config: MAKE) -> 
 def test_a_final_sev_1_or_2_without_mitigation_is_warned(
     root: Path, make_config: MAKE, changes: dict[str, str], warned: bool
 ) -> None:
-    write(root, P, front_matter(BASE_PM, **changes))
+    fields: dict[str, str | None] = {"mitigation": None, **changes}
+    write(root, P, front_matter(BASE_PM, **fields))
     sev = changes.get("sev", "2")
     found = [line for line in diagnostics(root, make_config(root)) if ": mitigation:" in line]
     expected = (

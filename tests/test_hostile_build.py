@@ -45,7 +45,7 @@ def test_a_record_body_over_the_cap_fails_the_build(
     )
     with pytest.raises((Abort, PluginError)):
         build_site(archive_root, yml)
-    assert "INC-2026-05-29-001.md:18: error: body is 5311 bytes" in caplog.text
+    assert "INC-2026-05-29-001.md:19: error: body is 5311 bytes" in caplog.text
     assert "max_body_bytes" in caplog.text
 
 

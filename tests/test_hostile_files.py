@@ -88,7 +88,7 @@ def test_numbers_beyond_exact_range_are_refused(archive_root: Path, make_config:
     write(archive_root, P, front_matter(BASE_PM, revenue_impact_usd="9007199254740993"))
     (error,) = errors_of(make_config(archive_root))
     assert error == (
-        f"{P}:16: error: revenue_impact_usd: 9007199254740993 is larger than "
+        f"{P}:17: error: revenue_impact_usd: 9007199254740993 is larger than "
         "9007199254740991, the largest number kept exactly"
     )
 
@@ -131,7 +131,7 @@ def test_extra_fields_hold_only_readable_values(
     write(archive_root, P, front_matter(BASE_PM, jira=raw))
     archive = load_archive(make_config(archive_root, extra_fields=("jira",)))
     assert archive.postmortems == []
-    assert [(d.line, d.field.split(".")[0]) for d in archive.errors] == [(16, "jira")]
+    assert [(d.line, d.field.split(".")[0]) for d in archive.errors] == [(17, "jira")]
 
 
 def test_taxonomy_numbers_are_plain_too(archive_root: Path, make_config: MAKE) -> None:
