@@ -13,6 +13,8 @@ from .conftest import BASE_NM, BASE_PM, front_matter, write
 from .sites import build_site
 
 NO_STAMPS = {"started_at": None, "detected_at": None, "mitigated_at": None, "resolved_at": None}
+MITIGATED = {"mitigation": "Rolled back the change"}
+"""SEV-1/2 final post-mortems are expected to say what ended the impact (strict builds)."""
 
 
 def incident(root: Path, record_id: str, **changes: str | None) -> None:
@@ -20,7 +22,7 @@ def incident(root: Path, record_id: str, **changes: str | None) -> None:
     write(
         root,
         f"postmortems/{record_id}.md",
-        front_matter(BASE_PM, id=record_id, date=day, **{**NO_STAMPS, **changes}),
+        front_matter(BASE_PM, id=record_id, date=day, **{**NO_STAMPS, **MITIGATED, **changes}),
     )
 
 
@@ -80,6 +82,19 @@ def ids_in(html: str) -> list[str]:
     return re.findall(r'href="[^"]*/((?:inc|nm)-[0-9-]+)/"', content)
 
 
+def listed_ids(html: str) -> list[str]:
+    """Record ids in the order of the page's full listing (below a class page's cards)."""
+    content = html[html.index("<article") : html.index("</article>")]
+    return re.findall(
+        r'href="[^"]*/((?:inc|nm)-[0-9-]+)/"', content.split('<h2 id="incidents"')[-1]
+    )
+
+
+def card_ids(html: str) -> list[str]:
+    """Record ids of the page's cards, in order (each card links its record twice)."""
+    return re.findall(r'<span class="pm-card-link"><a href="[^"]*/((?:inc|nm)-[0-9-]+)/"', html)
+
+
 @pytest.mark.parametrize(
     ("page", "expected"),
     [
@@ -101,21 +116,27 @@ def test_index_pages_list_expected_ids_newest_first(
     site: Path, page: str, expected: list[str]
 ) -> None:
     html = (site / page / "index.html").read_text()
-    assert ids_in(html) == expected
+    assert listed_ids(html) == expected
+    if page.startswith("classes/"):  # and the newest, as cards, above the listing, by date
+        newest_first = sorted(expected, key=lambda i: i.split("-", 1)[1][:10], reverse=True)
+        assert card_ids(html) == newest_first
 
 
 def test_alert_page_is_the_on_call_landing_page(site: Path) -> None:
     html = (site / "alerts/higherrorrate/index.html").read_text()
     html = html[html.index("<article") : html.index("</article>")]
     split = html.index('<h2 id="same-cause-class-other-alerts"')
-    own = re.findall(r'href="[^"]*/((?:inc|nm)-[0-9-]+)/"', html[:split])
-    assert own == ["inc-2026-02-15-001", "inc-2026-01-10-001", "nm-2026-02-20-001"]
-    rest = html[split:]
+    own = card_ids(html[:split])
+    assert own == ["nm-2026-02-20-001", "inc-2026-02-15-001", "inc-2026-01-10-001"]
+    rest = html[split : html.index('<h2 id="recurrence')]
+    # cards and compact lists, nothing wider than a phone (the charts' tables come after)
+    assert "<table" not in html[:split] and "<table" not in rest
     # same class, different alert: INC-2026-03-01-001 has both classes but not this alert
     assert re.findall(r'href="[^"]*/((?:inc|nm)-[0-9-]+)/"', rest) == [
         "inc-2026-03-01-001",
         "inc-2026-03-01-001",
     ]
+    assert "<li>2026-03-01 · SEV-2 · <a " in rest
     assert 'href="../../classes/cache-stampede/"' in rest
     assert "All 3 records of cache-stampede" in rest
     assert 'href="../../runbooks/high-error-rate/"' in html
@@ -132,7 +153,7 @@ def test_alert_without_history_lists_its_usual_classes(archive_root: Path) -> No
 def test_runbook_gets_prior_incidents(site: Path) -> None:
     html = (site / "runbooks/high-error-rate/index.html").read_text()
     assert "Prior incidents" in html
-    assert ids_in(html) == ["nm-2026-02-20-001", "inc-2026-02-15-001", "inc-2026-01-10-001"]
+    assert card_ids(html) == ["nm-2026-02-20-001", "inc-2026-02-15-001", "inc-2026-01-10-001"]
     assert 'href="../../alerts/higherrorrate/"' in html
     assert 'href="../../classes/cache-stampede/"' in html  # its classes' recurrence charts
     assert 'href="../../risk-register/"' in html
@@ -204,7 +225,7 @@ def test_long_listings_continue_on_numbered_pages(
         incident(archive_root, f"INC-2026-01-0{day}-001", cause_class="[retry-storm]")
     site = build_site(archive_root)  # strict: every pager link resolves
     pages = [
-        ids_in((site / path / "index.html").read_text())
+        listed_ids((site / path / "index.html").read_text())
         for path in ("classes/retry-storm", "classes/retry-storm/2", "classes/retry-storm/3")
     ]
     assert pages == [

@@ -20,8 +20,10 @@ from pmarchive.analysis.grouping import INDEX_KINDS, Groups, group_records
 from pmarchive.ingest.archive import Archive
 from pmarchive.model.records import AnyRecord
 from pmarchive.site.listing import (
+    Card,
     Counts,
     Link,
+    contact_or_link,
     counts,
     index_src,
     iso_date,
@@ -29,9 +31,12 @@ from pmarchive.site.listing import (
     md_text,
     pager_links,
     paginate,
+    record_cards,
     record_rows,
     rel_link,
+    slug,
     split_listing,
+    what_has_worked,
 )
 from pmarchive.site.safety import safe_url
 from pmarchive.site.templating import DEFAULT_ENVIRONMENT, fragment, render_page
@@ -39,6 +44,8 @@ from pmarchive.site.trend_pages import TrendContext, alert_section, class_sectio
 from pmarchive.site.urls import DIRECTORY_URLS, Linker, site_path
 
 SAME_CLASS_LIMIT = 20
+CLASS_CARDS = 5
+PRIOR_CARDS = 5
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,8 @@ class IndexOptions:
     """How many 'same class, different alert' records an alert page shows per class."""
     doc_pages: frozenset[str] | None = None
     """Source paths of the site's own pages; runbooks found there get checked links."""
+    class_cards: int = CLASS_CARDS
+    """How many of its newest records a class page shows as cards above its full listing."""
 
 
 def entity_keys(archive: Archive, groups: Groups, kind: str) -> list[str]:
@@ -84,10 +93,16 @@ def url_from(src: str) -> Callable[[str], Markup]:
 
 
 def record_table(
-    records: Sequence[AnyRecord], src: str, *, env: jinja2.Environment = DEFAULT_ENVIRONMENT
+    records: Sequence[AnyRecord],
+    src: str,
+    *,
+    compact: bool = False,
+    env: jinja2.Environment = DEFAULT_ENVIRONMENT,
 ) -> Markup:
-    """The record table (template ``records_table.md``) of page ``src``, ready for a page."""
-    return fragment(render_page(env, "records_table", rows=record_rows(records, src)))
+    """The record table (template ``records_table.md``) of page ``src``, ready for a page;
+    ``compact``: one line per record (date, SEV, linked title), which a phone shows whole."""
+    rows = record_rows(records, src)
+    return fragment(render_page(env, "records_table", rows=rows, compact=compact))
 
 
 def _listing(
@@ -113,11 +128,13 @@ def _tally(src: str, section: str, counter: Counter[str]) -> list[tuple[Link, in
 
 
 def _class_context(
-    archive: Archive, key: str, records: Sequence[AnyRecord], src: str
+    archive: Archive, key: str, records: Sequence[AnyRecord], src: str, options: IndexOptions
 ) -> dict[str, Any]:
-    """What ``class.md`` adds to an entity page: the taxonomy entry, related factors and alerts."""
+    """What ``class.md`` adds to an entity page: the taxonomy entry, related factors and alerts,
+    and its newest records as cards."""
     cls = archive.taxonomy.classes.get(key)
     return {
+        "cards": record_cards(records[: options.class_cards], src),
         "in_taxonomy": cls is not None,
         "description": cls.description if cls else "",
         "candidate_fix": cls.candidate_fix if cls else "",
@@ -145,8 +162,8 @@ class SameClass:
     """On an alert page: the records of one of its classes that this alert did not catch."""
 
     name: str
-    table: Markup
-    """At most ``IndexOptions.same_class_limit`` of them."""
+    listing: Markup
+    """At most ``IndexOptions.same_class_limit`` of them, newest first, one line each."""
     total: int
     """Every record of the class, this alert's included."""
     href: Markup
@@ -162,8 +179,11 @@ def _alert_context(
     options: IndexOptions,
     env: jinja2.Environment,
 ) -> dict[str, Any]:
-    """What ``alert.md`` adds to an entity page: summary, runbook, owner, same-class records."""
+    """What ``alert.md`` adds to an entity page: the owner and its contact, runbook, summary,
+    one card per record of the first listing page, what has worked, same-class records."""
     alert = archive.taxonomy.alerts.get(key)
+    team = archive.taxonomy.teams.get(alert.team) if alert and alert.team else None
+    shown = paginate(records)[0]
     same_class = []
     for cls in alert_classes(archive, key, records):
         everything = groups.get("classes", cls)
@@ -171,7 +191,9 @@ def _alert_context(
         same_class.append(
             SameClass(
                 name=cls,
-                table=record_table(others[: options.same_class_limit], src, env=env),
+                listing=record_table(
+                    others[: options.same_class_limit], src, compact=True, env=env
+                ),
                 total=len(everything),
                 href=fragment(rel_link(src, index_src("classes", cls))),
             )
@@ -182,6 +204,9 @@ def _alert_context(
         "owner": link(src, alert.team, index_src("teams", alert.team))
         if alert and alert.team
         else None,
+        "contact": contact_or_link(team.contact) if team and team.contact else None,
+        "cards": record_cards(shown, src),
+        "worked": what_has_worked(shown, src),
         "no_history": not records,
         "same_class": same_class,
     }
@@ -199,6 +224,36 @@ def _runbook_link(src: str, url: str, options: IndexOptions) -> Markup:
         href = html.escape(target, quote=True)
         return fragment(f'<a href="{href}" rel="noopener noreferrer">{md_text(url)}</a>')
     return fragment(f"<code>{html.escape(url)}</code>")
+
+
+@dataclass(frozen=True)
+class TeamInfo:
+    """What a team page shows above its listing: how to reach the team and what it owns."""
+
+    contact: Markup | None
+    """Its on-call contact: a link when it is an http(s) or mailto URL, else text."""
+    alerts: list[Link]
+    """Alerts it owns (taxonomy/alerts.yml ``team``)."""
+    services: list[Link]
+    """Services it owns (taxonomy/services.yml ``team``)."""
+
+
+def team_info(archive: Archive, key: str, src: str) -> TeamInfo:
+    tax = archive.taxonomy
+    team = tax.teams.get(key)
+    return TeamInfo(
+        contact=contact_or_link(team.contact) if team and team.contact else None,
+        alerts=[
+            link(src, name, index_src("alerts", name))
+            for name, alert in sorted(tax.alerts.items())
+            if alert.team == key
+        ],
+        services=[
+            link(src, name, index_src("services", name))
+            for name, service in sorted(tax.services.items())
+            if service.team == key
+        ],
+    )
 
 
 ENTITY_TEMPLATES = {"classes": "class", "alerts": "alert"}
@@ -233,10 +288,11 @@ def entity_page(
         "counts": counts(records),
         "overview": fragment(rel_link(src, index_src(kind))),
         "trends": None,
+        "team": team_info(archive, key, src) if kind == "teams" else None,
         "url": url_from(src),
     }
     if kind == "classes":
-        context.update(_class_context(archive, key, records, src))
+        context.update(_class_context(archive, key, records, src, options))
         if trends is not None and key in archive.taxonomy.classes:
             context["trends"] = fragment(class_section(trends, key, src))
     if kind == "alerts":
@@ -390,8 +446,10 @@ class PriorAlert:
     """One alert of a runbook's 'Prior incidents' section."""
 
     name: str
+    cards: list[Card]
+    """Its newest records, one card each."""
     table: Markup
-    """Its newest records."""
+    """The same records as a record table, for an override that prefers one."""
     total: int
     href: Markup
     """The alert's page."""
@@ -404,12 +462,12 @@ def prior_incidents_section(
     groups: Groups,
     alerts: Sequence[str],
     src: str,
-    limit: int = 5,
+    limit: int = PRIOR_CARDS,
     *,
     env: jinja2.Environment = DEFAULT_ENVIRONMENT,
 ) -> str:
     """The 'Prior incidents' section (``prior_incidents.md``) added to a runbook that names its
-    alerts."""
+    alerts: the newest ``limit`` records of each, as cards."""
     sections = []
     for alert in alerts:
         records = groups.get("alerts", alert)
@@ -417,6 +475,7 @@ def prior_incidents_section(
         sections.append(
             PriorAlert(
                 name=alert,
+                cards=record_cards(records[:limit], src),
                 table=record_table(records[:limit], src, env=env),
                 total=len(records),
                 href=fragment(rel_link(src, index_src("alerts", alert))),
@@ -424,3 +483,46 @@ def prior_incidents_section(
             )
         )
     return render_page(env, "prior_incidents", alerts=sections, url=url_from(src))
+
+
+@dataclass(frozen=True)
+class KnownAlert:
+    """An alert the 404 page offers (``theme/404.html``)."""
+
+    name: str
+    slug: str
+    """Its URL segment: notfound.js matches a mistyped /alerts/<name>/ against it."""
+    url: str
+    """Its page, relative to the site root (the 404 page prefixes ``base_url``)."""
+    summary: str
+
+
+@dataclass(frozen=True)
+class NotFound:
+    """What the site's 404 page shows (``theme/404.html``, as ``pmarchive_404``): a search for
+    the alert named in a missing /alerts/<name>/ URL, and every alert that has a page."""
+
+    search: str
+    """The search page, relative to the site root."""
+    alerts: list[KnownAlert]
+
+
+def not_found_context(archive: Archive, linker: Linker = DIRECTORY_URLS) -> NotFound:
+    """The 404 page's data, with URLs in the build's URL mode (``linker``). Taxonomy only: an
+    alert's page exists in every audience's build, whatever records it lists."""
+
+    def from_root(src: str) -> str:
+        return linker("index.md", src).removeprefix("./")
+
+    return NotFound(
+        search=from_root("search.md"),
+        alerts=[
+            KnownAlert(
+                name=name,
+                slug=slug(name),
+                url=from_root(index_src("alerts", name)),
+                summary=alert.summary,
+            )
+            for name, alert in sorted(archive.taxonomy.alerts.items(), key=lambda i: i[0].lower())
+        ],
+    )

@@ -16,6 +16,7 @@ from markupsafe import Markup
 from pmarchive.analysis.grouping import INDEX_KINDS
 from pmarchive.model.records import AnyRecord, NearMiss, PostMortem
 from pmarchive.site.record_page import LinkResolver, format_seconds
+from pmarchive.site.safety import safe_url
 
 PAGE_SIZE = 400
 """Records per listing page; longer listings continue on numbered pages, so no page grows past
@@ -121,6 +122,117 @@ def record_row(record: AnyRecord, from_src: str) -> RecordRow:
 def record_rows(records: Sequence[AnyRecord], from_src: str) -> list[RecordRow]:
     """The rows of the listing every index page uses, linked from page ``from_src``."""
     return [record_row(r, from_src) for r in records]
+
+
+MAJOR_SEV = 2
+"""Cards of SEV-1 and SEV-2 incidents are marked (``pm-card-major``)."""
+
+
+@dataclass(frozen=True)
+class Card:
+    """One prior record as the on-call reader sees it (``pmarchive/cards.md``): what happened,
+    how bad, what ended it and how long that took."""
+
+    date: Markup
+    sev: Markup
+    """``SEV-<n>`` for an incident, the kind (near-miss, weak-signal) for a near-miss."""
+    marker: Markup
+    """CSS suffix of the card: ``sev-<n>``, ``near-miss`` or ``weak-signal``."""
+    major: bool
+    """A SEV-1 or SEV-2 incident."""
+    title: Link
+    """The record's title, linking to its page."""
+    record: Link
+    """The record's id, linking to its page."""
+    summary: str
+    mitigation: str
+    """What ended the impact (incidents only; empty when not written)."""
+    time_to_mitigate: str
+    """Formatted as the record header formats durations; empty when unknown."""
+
+
+def minutes_to_mitigate(record: PostMortem) -> float | None:
+    """``duration_min``, else ``mitigated_at - started_at`` in minutes, else None."""
+    if record.duration_min is not None:
+        return record.duration_min
+    if record.started_at is not None and record.mitigated_at is not None:
+        return (record.mitigated_at - record.started_at).total_seconds() / 60
+    return None
+
+
+def record_card(record: AnyRecord, from_src: str) -> Card:
+    """The card of ``record`` on page ``from_src``: every page that shows cards builds them here."""
+    if isinstance(record, PostMortem):
+        minutes = minutes_to_mitigate(record)
+        sev = f"SEV-{record.sev}"
+        marker, major = f"sev-{record.sev}", record.sev <= MAJOR_SEV
+        mitigation = record.mitigation
+        mitigated = format_seconds(minutes * 60 if minutes is not None else None)
+    else:
+        sev = marker = record.kind
+        major, mitigation, mitigated = False, "", ""
+    return Card(
+        date=iso_date(record.date),
+        sev=Markup(sev),  # built from a number or a validated kind
+        marker=Markup(marker),
+        major=major,
+        title=link(from_src, record.title, record.src_uri),
+        record=link(from_src, record.id, record.src_uri),
+        summary=record.summary,
+        mitigation=mitigation,
+        time_to_mitigate=mitigated,
+    )
+
+
+def record_cards(records: Sequence[AnyRecord], from_src: str) -> list[Card]:
+    return [record_card(r, from_src) for r in records]
+
+
+HELPFUL = {"yes": "helped", "partly": "partly helped"}
+"""The ``tried`` verdicts worth repeating, and how a card list words them."""
+
+
+@dataclass(frozen=True)
+class Worked:
+    """One step that ended or eased an earlier record of an alert: its mitigation, or a
+    ``tried`` action that helped (fully or partly)."""
+
+    action: str
+    outcome: Markup
+    """``ended it``, ``helped`` or ``partly helped``."""
+    date: Markup
+    record: Link
+    """The record's title, linking to its page."""
+
+
+def what_has_worked(records: Sequence[AnyRecord], from_src: str) -> list[Worked]:
+    """Mitigations and helpful ``tried`` actions of ``records`` (newest first, as given); per
+    record, what ended the impact before what eased it."""
+    worked: list[Worked] = []
+    for record in records:
+        if not isinstance(record, PostMortem):
+            continue
+        title = link(from_src, record.title, record.src_uri)
+        day = iso_date(record.date)
+        if record.mitigation:
+            worked.append(Worked(record.mitigation, Markup("ended it"), day, title))
+        for step in record.tried:
+            if step.helped in HELPFUL:
+                worked.append(Worked(step.action, Markup(HELPFUL[step.helped]), day, title))
+    return worked
+
+
+EXTERNAL_SCHEMES = ("http://", "https://", "mailto:")
+
+
+def contact_or_link(value: str) -> Markup:
+    """A taxonomy contact or URL for a Markdown page: a link when it is an http(s) or mailto
+    URL, else text (``#sre-oncall`` is a chat channel, not a fragment of this page)."""
+    target = safe_url(value)
+    if target is not None and target.lower().startswith(EXTERNAL_SCHEMES):
+        href = html.escape(target, quote=True)
+        return Markup(f'<a href="{href}" rel="noopener noreferrer">{md_text(value)}</a>')
+    return Markup(md_text(value))
 
 
 @dataclass(frozen=True)
