@@ -53,23 +53,10 @@ def cause_class_or_stray(taxonomy: Taxonomy, slug: str) -> CauseClass:
 
 
 def evidence_gaps_of(record: Record) -> tuple[str, ...]:
-    """The evidence gaps a record names (``evidence_gaps``), each once; () before the field."""
-    return tuple(dict.fromkeys(getattr(record, "evidence_gaps", None) or ()))
+    """The evidence gaps a record names, each once."""
+    return tuple(dict.fromkeys(record.evidence_gaps))
 
 
 def gap_titles(taxonomy: Taxonomy) -> dict[str, str]:
-    """Evidence-gap slug -> title, in taxonomy/gaps.yml order; {} for a taxonomy without gaps."""
-    gaps = getattr(taxonomy, "gaps", None) or {}
-    return {slug: getattr(gap, "title", slug) or slug for slug, gap in gaps.items()}
-
-
-def text_field(record: Record, name: str) -> str:
-    """A text field that not every archive version declares (``mitigation``), or ''."""
-    value = getattr(record, name, None)
-    return value if isinstance(value, str) else ""
-
-
-def date_field(record: Record, name: str) -> dt.date | None:
-    """A date field that not every archive version declares (``published``), or None."""
-    value = getattr(record, name, None)
-    return value if isinstance(value, dt.date) else None
+    """Evidence-gap slug -> title, in taxonomy/gaps.yml order."""
+    return {slug: gap.title or slug for slug, gap in taxonomy.gaps.items()}

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from pmarchive.analysis._shared import DEFAULT_RECENT_DAYS, classes_of, date_field, within_days
+from pmarchive.analysis._shared import DEFAULT_RECENT_DAYS, classes_of, within_days
 from pmarchive.analysis.actions import ActionItemBalance, action_item_balance
 from pmarchive.analysis.recurrence import FixOutcome, fix_outcomes
 from pmarchive.analysis.stats import rate
@@ -95,7 +95,7 @@ def program_health(
         due = postmortem_due(pm, taxonomy)
         if pm.status == "final":
             published += 1
-            day = date_field(pm, "published")
+            day = pm.published
             if day is None or due is None:
                 unknown += 1
             elif day <= due:

@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 from markupsafe import Markup
 
 from pmarchive.analysis import figures as an
-from pmarchive.analysis._shared import gap_titles, text_field
+from pmarchive.analysis._shared import gap_titles
 from pmarchive.core.calendar import previous_quarter, quarter_of, quarters_between
 from pmarchive.ingest.archive import Archive
 from pmarchive.model.records import Record
@@ -643,7 +643,7 @@ def review_page(ctx: TrendContext, quarter: str) -> str:
                 fragment(f"{_record_link(src, pm.id)} {md_text(pm.title)}"),
                 f"SEV-{pm.sev}",
                 _more(pm.summary, 140),
-                _more(text_field(pm, "mitigation"), 140),
+                _more(pm.mitigation, 140),
             )
             for pm in review.incidents
         ],
