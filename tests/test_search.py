@@ -9,18 +9,20 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from starlette.testclient import TestClient
+from whoosh import query as wq
 
 from pmarchive.cli import main
 from pmarchive.ingest.archive import Archive, load_archive
 from pmarchive.ingest.config import ArchiveConfig
 from pmarchive.search import index as search_module
 from pmarchive.search.index import build_index
-from pmarchive.search.query import QueryError
+from pmarchive.search.plaintext import plain_text
+from pmarchive.search.query import QueryError, parse_filters, text_query
 from pmarchive.search.results import SearchResult
 from pmarchive.search.searcher import ArchiveIndex
 from pmarchive.search.server import create_app
 
-from .conftest import BASE_NM, BASE_PM, front_matter, write
+from .conftest import BASE_NM, BASE_PM, RESTRICTED_ID, front_matter, write, write_mixed_archive
 
 NO_STAMPS = {"started_at": None, "detected_at": None, "mitigated_at": None, "resolved_at": None}
 
@@ -111,7 +113,7 @@ def test_facets_count_exactly(index: ArchiveIndex) -> None:
     facets = index.search("").facets
     assert facets["class"] == {"cache-stampede": 3, "retry-storm": 2}
     assert facets["sev"] == {"1": 1, "2": 1, "3": 1}
-    assert facets["kind"] == {"post-mortem": 3, "near-miss": 1}
+    assert facets["kind"] == {"postmortem": 3, "near-miss": 1}
     assert facets["year"] == {"2026": 3, "2025": 1}
     assert facets["team"]["checkout"] == 2
 
@@ -140,12 +142,14 @@ def test_hits_carry_the_api_fields_and_escaped_snippets(
     (hit,) = ArchiveIndex(tmp_path / "ix").search("payload").results
     assert (hit.id, hit.kind, hit.sev, hit.date) == (
         "INC-2026-01-10-001",
-        "post-mortem",
+        "postmortem",
         2,
         "2026-01-10",
     )
     assert hit.url == "postmortems/inc-2026-01-10-001/" and hit.classes == ["cache-stampede"]
-    assert "<script>" not in hit.snippet and "&lt;script&gt;" in hit.snippet
+    # HTML tags are markup, stripped from the plain text the snippet is cut from
+    assert "<script" not in hit.snippet and "script&gt;" not in hit.snippet
+    assert "Payload alert(1) cache" in hit.snippet.replace("<mark>", "").replace("</mark>", "")
     assert "<mark" in hit.snippet
 
 
@@ -189,7 +193,7 @@ def test_failed_build_leaves_the_old_index_answering(
     build_index(archive.records[:2], base)
     before = (base / "current").resolve()
 
-    def explode(record: object, digest: str) -> dict[str, object]:
+    def explode(record: object, digest: str, **_: object) -> dict[str, object]:
         raise RuntimeError("killed mid-build")
 
     monkeypatch.setattr(search_module, "_document", explode)
@@ -355,3 +359,220 @@ def test_similar_lists_follow_content_changes(
     build_index(load_archive(make_config(archive_root)).records, base)
     similar = ArchiveIndex(base).similar_all(["INC-2026-01-10-001"])["INC-2026-01-10-001"]
     assert similar[0].id == "INC-2026-02-15-001"
+
+
+# --- plain-text snippets ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("markdown", "expected", "absent"),
+    [
+        ("## Summary\n\nThe cache fell over.", "Summary\n\nThe cache fell over.", "#"),
+        ("| Field | Value |\n|---|:--:|\n| SEV | two |", "Field   Value\nSEV   two", "|"),
+        (
+            "It was **very** bad and *odd* and __so__ _on_.",
+            "It was very bad and odd and so on.",
+            "*",
+        ),
+        ("See [the runbook](https://x.example/rb) now.", "See the runbook now.", "]("),
+        ("See [the runbook][rb].\n\n[rb]: https://x.example/rb", "See the runbook.", "[rb]"),
+        ("```python\nprint('hi')\n```\nafter", "print('hi')\nafter", "```"),
+        ("~~~\ncode\n~~~", "code", "~~~"),
+        ("a <b>bold</b> <span class='x'>move</span>", "a bold move", "<"),
+        ("<!-- hidden -->shown", "shown", "hidden"),
+        ("![diagram of the pool](pool.png) caption", "diagram of the pool caption", "!["),
+        ("- [x] rolled back\n- item two\n1. first", "rolled back\nitem two\nfirst", "- "),
+        ("> quoted text", "quoted text", ">"),
+        ("Use `kubectl drain` first", "Use kubectl drain first", "`"),
+        ("AT&amp;T &lt;3", "AT&T <3", "&amp;"),
+        ('!!! note "Careful here"\n    body', "Careful here\nbody", "!!!"),
+        ("snake_case_name stays", "snake_case_name stays", "\x00"),
+        ("Setext\n------\ntext", "Setext\ntext", "---"),
+    ],
+)
+def test_plain_text_strips_markdown(markdown: str, expected: str, absent: str) -> None:
+    text = plain_text(markdown)
+    assert text == expected
+    assert absent not in text
+
+
+MARKDOWN_BODY = (
+    "## Summary\n\nThe **zeppelin** [hangar](https://x.example/h) flooded.\n\n"
+    "| Zeppelin | State |\n|---|---|\n| `Z1` | <b>down</b> |\n\n"
+    "```\nzeppelin --restart\n```\n"
+)
+
+
+@pytest.mark.parametrize("query", ["zeppelin", "hangar", "flooded", "restart"])
+def test_snippets_never_show_markdown(
+    archive_root: Path, make_config: Callable[..., ArchiveConfig], tmp_path: Path, query: str
+) -> None:
+    incident(archive_root, "INC-2026-01-10-001", MARKDOWN_BODY)
+    build_index(load_archive(make_config(archive_root)).records, tmp_path / "ix")
+    (hit,) = ArchiveIndex(tmp_path / "ix").search(query).results
+    text = hit.snippet.replace("<mark>", "").replace("</mark>", "")
+    assert "<mark>" in hit.snippet
+    for markup in ("##", "**", "|", "](", "```", "<b>", "&lt;b&gt;", "`"):
+        assert markup not in text, (markup, hit.snippet)
+
+
+# --- paging -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", ["", "cache", "class:cache-stampede"])
+@pytest.mark.parametrize("limit", [1, 2, 3, 5])
+def test_every_result_is_on_exactly_one_page(client: TestClient, query: str, limit: int) -> None:
+    first = client.get("/api/search", params={"q": query, "limit": limit}).json()
+    total, pages = first["total"], first["pages"]
+    assert total > 0 and pages == -(-total // limit)
+    seen: list[str] = []
+    for page in range(1, pages + 2):  # one past the last page is empty
+        reply = client.get("/api/search", params={"q": query, "limit": limit, "page": page})
+        body = reply.json()
+        assert (body["page"], body["offset"], body["total"]) == (page, (page - 1) * limit, total)
+        seen += [hit["id"] for hit in body["results"]]
+    assert len(seen) == len(set(seen)) == total
+    by_offset = [
+        hit["id"]
+        for offset in range(0, total, limit)
+        for hit in client.get(
+            "/api/search", params={"q": query, "limit": limit, "offset": offset}
+        ).json()["results"]
+    ]
+    assert by_offset == seen
+
+
+# --- vocabulary: did you mean -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "value", "suggestion", "suggested"),
+    [
+        ("class:cache-stampeed", "class", "cache-stampeed", "cache-stampede",
+         "class:cache-stampede"),
+        ("stampede -class:retry-strom", "class", "retry-strom", "retry-storm",
+         "stampede -class:retry-storm"),
+        ("kind:postmortum", "kind", "postmortum", "postmortem", "kind:postmortem"),
+        ("kind:nearmis", "kind", "nearmis", "nearmiss", "kind:nearmiss"),
+        ("team:chekout", "team", "chekout", "checkout", "team:checkout"),
+        ("status:finl", "status", "finl", "final", "status:final"),
+        ("tema:checkout", "tema", "checkout", "team", "team:checkout"),
+        ("foo:bar", "foo", "bar", None, None),
+        ("team:", "team", "", None, None),
+        ("sev:7", "sev", "7", "3", "sev:3"),
+        ("sev:2..9", "sev", "2..9", "2..3", "sev:2..3"),
+    ],
+)  # fmt: skip
+def test_values_outside_the_vocabulary_get_a_did_you_mean(
+    client: TestClient,
+    query: str,
+    field: str,
+    value: str,
+    suggestion: str | None,
+    suggested: str | None,
+) -> None:
+    response = client.get("/api/search", params={"q": query})
+    assert response.status_code == 400
+    payload = response.json()
+    assert (payload["field"], payload["value"], payload["suggestion"]) == (field, value, suggestion)
+    assert payload["suggested_query"] == suggested
+    if suggestion is not None:
+        assert payload["error"].endswith(
+            f"did you mean {suggestion}" + ":" * (field == "tema") + "?"
+        )
+        assert client.get("/api/search", params={"q": suggested}).status_code == 200
+
+
+def test_the_did_you_mean_note_reads_as_the_page_shows_it(client: TestClient) -> None:
+    payload = client.get("/api/search", params={"q": "class:cache-stampeed"}).json()
+    assert payload["error"] == "No class 'cache-stampeed'; did you mean cache-stampede?"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("kind:postmortem", {"INC-2026-01-10-001", "INC-2026-02-15-001", "INC-2025-03-01-001"}),
+        ("kind:post-mortem", {"INC-2026-01-10-001", "INC-2026-02-15-001", "INC-2025-03-01-001"}),
+        ("kind:incident", {"INC-2026-01-10-001", "INC-2026-02-15-001", "INC-2025-03-01-001"}),
+        ("kind:nearmiss", {"NM-2026-06-02-001"}),
+        ("kind:near-miss", {"NM-2026-06-02-001"}),
+        ("type:nearmiss", {"NM-2026-06-02-001"}),
+        ("kind:weak-signal", set()),
+        ("classes:thundering-herd sev:1", {"INC-2026-01-10-001"}),
+        ("team:CHECKOUT sev:1", {"INC-2026-01-10-001"}),
+        ("alert:higherrorrate sev:1", {"INC-2026-01-10-001"}),
+    ],
+)
+def test_aliases_and_other_spellings_are_accepted(
+    index: ArchiveIndex, query: str, expected: set[str]
+) -> None:
+    assert set(ids(index.search(query))) == expected
+
+
+@pytest.mark.parametrize("words", ["note: the pool", "see http://x.example/a", "at 10:30 utc"])
+def test_colons_in_words_are_not_filters(index: ArchiveIndex, words: str) -> None:
+    assert index.search(words).total >= 0  # no VocabularyError
+
+
+def test_the_search_command_says_did_you_mean(archive: Archive, archive_root: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["search", "--root", str(archive_root), "class:cache-stampeed"]
+    )
+    assert result.exit_code != 0
+    assert "No class 'cache-stampeed'; did you mean cache-stampede?" in result.output
+
+
+# --- the query engine agrees with Whoosh's own search -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["cache", "stampede cache", "capacitor OR multiplied", "cache NOT capacitor",
+     '"multiplied load"', "stamp*", "pricing -class:retry-storm", "title:outage"],
+)  # fmt: skip
+def test_scores_and_matches_are_whooshs(index: ArchiveIndex, query: str) -> None:
+    parsed = parse_filters(query, index.taxonomy)
+    whoosh_query = text_query(parsed.text, index.index.schema)
+    if parsed.exclusions:
+        whoosh_query = wq.AndNot(whoosh_query, wq.Or(parsed.exclusions))
+    with index.index.searcher() as searcher:
+        theirs = {
+            searcher.stored_fields(hit.docnum)["id"]: hit.score
+            for hit in searcher.search(whoosh_query, limit=None)
+        }
+    for cached in (False, True):  # the second time from the caches
+        ours = {hit.id: hit.score for hit in index.search(query, limit=100).results}
+        assert ours.keys() == theirs.keys(), cached
+        for record_id, score in theirs.items():
+            assert ours[record_id] == pytest.approx(score, abs=1e-3)
+
+
+def test_caches_off_give_the_same_answers(index: ArchiveIndex) -> None:
+    uncached = ArchiveIndex(index.base, index.taxonomy, leaf_cache=0, result_cache=0)
+    for query in ("cache", "cache class:retry-storm", "", "stampede OR pricing"):
+        assert uncached.search(query).to_json() == index.search(query).to_json()
+
+
+# --- audiences ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query", ["", "zanzibar", "vault keys", "year:2026", "class:cache-stampede"]
+)
+def test_a_withheld_record_is_in_no_result_count_or_facet(
+    archive_root: Path, tmp_path: Path, query: str
+) -> None:
+    write_mixed_archive(archive_root)
+    result = CliRunner().invoke(
+        main,
+        ["search", "--root", str(archive_root), "--index", str(tmp_path / "ix"),
+         "--audience", "public", "--json", "--limit", "100", "--", query],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert RESTRICTED_ID not in result.stdout and "Zanzibar" not in result.stdout
+    assert payload["total"] == len(payload["results"]) <= 1
+    for counts in payload["facets"].values():
+        assert sum(counts.values()) <= payload["total"] * 3
+    assert sum(payload["facets"]["year"].values()) == payload["total"]
+    assert sum(payload["facets"]["kind"].values()) == payload["total"]

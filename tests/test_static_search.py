@@ -120,9 +120,9 @@ def test_one_line(exc: Exception, expected: str) -> None:
         (
             "INC-2026-05-29-001",
             {"class": ["cache-stampede"], "sev": ["2"], "team": ["checkout", "pricing"],
-             "kind": ["post-mortem"], "year": ["2026"]},
+             "kind": ["postmortem"], "year": ["2026"]},
             {"title": "Checkout errors after pricing cache flush", "id": "INC-2026-05-29-001",
-             "date": "2026-05-29", "kind": "post-mortem", "sev": "2"},
+             "date": "2026-05-29", "kind": "postmortem", "sev": "2"},
         ),
         (
             "NM-2026-06-02-001",
@@ -204,7 +204,7 @@ def test_pagefind_fragments_carry_the_facets_and_no_theme_chrome(mixed: Path) ->
     site = build_site(mixed, PUBLIC_YML.format(audience="internal"))
     fragment = fragments(site)["/postmortems/inc-2026-05-29-001/"]
     assert fragment["filters"] == {
-        "class": ["cache-stampede"], "kind": ["post-mortem"], "sev": ["2"],
+        "class": ["cache-stampede"], "kind": ["postmortem"], "sev": ["2"],
         "team": ["checkout", "pricing"], "year": ["2026"],
     }  # fmt: skip
     assert fragment["meta"]["date"] == "2026-05-29"  # type: ignore[index]

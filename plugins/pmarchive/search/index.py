@@ -26,8 +26,10 @@ from whoosh.index import FileIndex
 from pmarchive.model.frontmatter import FIELDS
 from pmarchive.model.records import AnyRecord, PostMortem
 from pmarchive.model.schema import Search
+from pmarchive.search.plaintext import plain_text
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+"""3: the body is indexed and stored as plain text; post-mortems' kind is 'postmortem'."""
 VERSION_FILE = "pmarchive-schema-version"
 CURRENT = "current"
 MANIFEST = "pmarchive-manifest.json"
@@ -68,7 +70,8 @@ def schema() -> Schema:
     return Schema(
         **fields,
         kind=ID(stored=True),
-        # character positions make highlighting a lookup instead of a re-analysis of the body
+        # the body as plain text (plaintext.py); character positions make highlighting a lookup
+        # instead of a re-analysis of the body
         body=TEXT(stored=True, analyzer=StemmingAnalyzer(), chars=True),
         year=NUMERIC(stored=True),
         url=STORED,
@@ -76,13 +79,20 @@ def schema() -> Schema:
     )
 
 
+POSTMORTEM_KIND = "postmortem"
+"""A post-mortem's kind, spelt as its ``record_type`` (and the export's); a near-miss record's
+kind is its own ``kind`` field (near-miss or weak-signal)."""
+
+
 def record_kind(record: AnyRecord) -> str:
-    return "post-mortem" if isinstance(record, PostMortem) else record.kind
+    return POSTMORTEM_KIND if isinstance(record, PostMortem) else record.kind
 
 
 def content_hash(record: AnyRecord) -> str:
     """Changes whenever anything indexed about the record changes."""
-    payload = json.dumps(_document(record, ""), sort_keys=True, default=str)
+    # the raw body (a change to it changes the plain text); stripping runs only on the records
+    # a build re-indexes, and SCHEMA_VERSION changes with the way it strips
+    payload = json.dumps(_document(record, "", plain=False), sort_keys=True, default=str)
     return hashlib.sha256(f"{SCHEMA_VERSION}:{payload}".encode()).hexdigest()
 
 
@@ -96,7 +106,7 @@ def _indexed_value(search: Search, value: Any) -> Any:
     return value
 
 
-def _document(record: AnyRecord, digest: str) -> dict[str, Any]:
+def _document(record: AnyRecord, digest: str, *, plain: bool = True) -> dict[str, Any]:
     document = {
         spec.search.name: _indexed_value(spec.search, getattr(record, spec.name, None))
         for spec in SEARCHED
@@ -104,7 +114,7 @@ def _document(record: AnyRecord, digest: str) -> dict[str, Any]:
     }
     document.update(
         kind=record_kind(record),
-        body=record.body,
+        body=plain_text(record.body) if plain else record.body,
         year=record.date.year,
         url=record.url,
         content_hash=digest,

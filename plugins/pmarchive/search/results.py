@@ -23,10 +23,15 @@ class Hit:
 class SearchResult:
     query: str
     total: int
+    """Every match, not just this page's."""
     page: int
     limit: int
     results: list[Hit]
     facets: dict[str, dict[str, int]]
+    offset: int = 0
+    """Matches before this page's first (``(page - 1) * limit`` when paged by page)."""
+    pages: int = 1
+    """Pages of ``limit`` results it takes to show every match (at least 1)."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

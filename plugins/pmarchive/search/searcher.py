@@ -1,17 +1,20 @@
-"""Searching an index: ranked hits with escaped snippets, facets and paging."""
+"""Searching an index: ranked hits with escaped plain-text snippets, facets and paging."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import heapq
 import html
 import json
 import threading
-from collections.abc import Iterable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from whoosh import query
+from whoosh import query, scoring
 from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 
@@ -30,6 +33,47 @@ from pmarchive.search.similar import _class_members, _Profile, _rank_similar
 
 MAX_LIMIT = 100
 FACETS = {"class": "classes", "sev": "sev", "team": "teams", "kind": "kind", "year": "year"}
+LEAF_CACHE = 400_000
+"""Scored leaves (a term in a field, a phrase, a range) kept per generation, counted in
+documents (about 80 bytes each, so some 32 MB): queries typed letter by letter, paged through
+or refined with a facet share most of theirs."""
+RESULT_CACHE = 64
+"""Whole queries (normalised) kept per generation with their facets: paging and going back
+cost a partial sort of the kept scores."""
+
+V = TypeVar("V")
+Scores = dict[int, float]
+Facets = dict[str, dict[str, int]]
+_Found = tuple[Scores, Facets, list[bytes], dict[tuple[int, int], list[Hit]]]
+"""A query's matches with their scores, its facets, the words to highlight, and the hits of
+the pages (offset, limit) already served."""
+
+
+class _Lru(Generic[V]):
+    """A least-recently-used map holding at most ``size`` entries' worth, each entry weighing
+    ``weight(value)`` (1 by default); its users hold the index's lock."""
+
+    def __init__(self, size: int, weight: Callable[[V], int] = lambda _: 1) -> None:
+        self.size = size
+        self.weight = weight
+        self._items: OrderedDict[str, V] = OrderedDict()
+        self._held = 0
+
+    def get(self, key: str) -> V | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: str, value: V) -> None:
+        weight = self.weight(value)
+        if weight > self.size or key in self._items:
+            return
+        self._items[key] = value
+        self._held += weight
+        while self._held > self.size:
+            _, dropped = self._items.popitem(last=False)
+            self._held -= self.weight(dropped)
 
 
 def _open_current(base: Path) -> tuple[Path, FileIndex]:
@@ -46,19 +90,93 @@ def _open_current(base: Path) -> tuple[Path, FileIndex]:
     raise AssertionError("unreachable")
 
 
-class ArchiveIndex:
-    """A read-only view of the current index generation."""
+_TEXT_FIELDS = ("title", "summary", "body")
+"""The fields free text searches (query.text_query), scored by ``_bm25_term``."""
+MAX_PREFIX_TERMS = 400
+"""A prefix expanding to more terms than this goes to Whoosh as one query."""
 
-    def __init__(self, base: Path, taxonomy: Taxonomy | None = None) -> None:
+
+def _bm25_term(
+    searcher: Searcher, q: query.Term, norms: Callable[[float, float], list[float]]
+) -> Scores:
+    """Whoosh's BM25F score of every document holding the term, as its collector would give
+    (the stored weights already carry the field's boost); a block of postings at a time."""
+    weighting = searcher.weighting
+    if type(weighting) is not scoring.BM25F:
+        top = searcher.search(q, limit=None, terms=False)
+        return {docnum: float(score or 0.0) for score, docnum in top.top_n}
+    field_name, text = q.fieldname, q.text
+    if not isinstance(text, bytes):
+        text = searcher.schema[field_name].to_bytes(text)
+    if (field_name, text) not in searcher.reader():
+        return {}
+    b = weighting._field_B.get(field_name, weighting.B)
+    k1 = weighting.K1
+    norm = norms(b, k1)  # per document: k1 * ((1 - b) + b * length / average length)
+    factor = float(q.boost) * searcher.idf(field_name, text) * (k1 + 1)
+    postings = searcher.postings(field_name, text)
+    if not hasattr(postings, "_read_ids"):  # deletions or several segments: Whoosh's way
+        top = searcher.search(q, limit=None, terms=False)
+        return {docnum: float(score or 0.0) for score, docnum in top.top_n}
+    scores: Scores = {}
+    while postings.is_active():
+        # the block's ids and weights at once (the matcher's own arrays), then the next block
+        postings._read_ids()
+        postings._read_weights()
+        ids, weights = postings._ids, postings._weights
+        scores.update({d: factor * tf / (tf + norm[d]) for d, tf in zip(ids, weights, strict=True)})
+        postings._next_block()
+    return scores
+
+
+_HEAVY = ("body", "content_hash")
+"""Stored fields a hit does not show (the body is read only for the snippets of a page)."""
+
+
+@dataclass(frozen=True)
+class _Tables:
+    facets: dict[str, dict[str, int]]
+    days: dict[int, int]
+    rows: dict[int, dict[str, Any]]
+
+
+def _bitset(docnums: Iterable[int], size: int) -> int:
+    """The documents as an int, bit n set for document n."""
+    bits = bytearray(size // 8 + 1)
+    for docnum in docnums:
+        bits[docnum >> 3] |= 1 << (docnum & 7)
+    return int.from_bytes(bits, "little")
+
+
+class ArchiveIndex:
+    """A read-only view of the current index generation.
+
+    Everything cached here (the searcher, facet sets, scored leaves, whole results) belongs to
+    the generation opened: a rebuild swaps in another generation, which a new ArchiveIndex
+    opens, so nothing is ever served from a previous index.
+    """
+
+    def __init__(
+        self,
+        base: Path,
+        taxonomy: Taxonomy | None = None,
+        *,
+        leaf_cache: int = LEAF_CACHE,
+        result_cache: int = RESULT_CACHE,
+    ) -> None:
         """Open the current generation under ``base``: FileNotFoundError when there is none,
-        IndexIntegrityError when its files do not match its manifest."""
+        IndexIntegrityError when its files do not match its manifest. ``leaf_cache`` and
+        ``result_cache`` are the sizes of the caches (in scored documents and in queries; 0
+        turns one off)."""
         self.directory, self.index = _open_current(base)
         self.base = base
         self.taxonomy = taxonomy
         self._searcher: Searcher | None = None
-        self._facet_table: dict[int, dict[str, tuple[str, ...]]] | None = None
-        self._day_table: dict[int, int] | None = None
+        self._table: _Tables | None = None
+        self._field_norms: dict[str, list[float]] = {}
         self._profile_table: dict[int, _Profile] | None = None
+        self._leaves: _Lru[Scores] = _Lru(leaf_cache, lambda scores: len(scores) + 1)
+        self._results: _Lru[_Found] = _Lru(result_cache)
         self._lock = threading.Lock()
 
     def _shared_searcher(self) -> Searcher:
@@ -74,54 +192,178 @@ class ArchiveIndex:
                 self._searcher.close()
                 self._searcher = None
 
-    def search(self, raw: str, *, limit: int = 20, page: int = 1) -> SearchResult:
+    def search(
+        self, raw: str, *, limit: int = 20, page: int = 1, offset: int | None = None
+    ) -> SearchResult:
+        """One page of the ranked matches of ``raw``, the number of matches and the facets over
+        all of them. ``offset`` (results to skip) wins over ``page``; ties in score go to the
+        newer record."""
         limit = max(1, min(limit, MAX_LIMIT))
-        page = max(1, page)
-        parsed = parse_filters(raw, self.taxonomy)
-        q = text_query(parsed.text, self.index.schema)
-        clauses = [q, *parsed.filters]
-        final: query.Query = query.And(clauses) if len(clauses) > 1 else q
-        if parsed.exclusions:
-            final = query.AndNot(final, query.Or(parsed.exclusions))
+        start = max(0, offset) if offset is not None else (max(1, page) - 1) * limit
+        key = " ".join(raw.split())
         with self._lock:
             searcher = self._shared_searcher()
-            allowed = self._within_dates(searcher, parsed.after, parsed.before)
-            if allowed is not None and not allowed:
-                # Whoosh reads an empty filter as no filter: a range that holds no record
-                # (before:1900-01-01, or after a later day than before) matches none
-                empty: dict[str, dict[str, int]] = {name: {} for name in FACETS}
-                return SearchResult(raw, 0, page, limit, [], empty)
-            # One scored walk over every match: it yields the page, the total and the facets.
-            # (A separate unscored walk for the counts cost as much again.)
-            top = searcher.search(final, limit=None, filter=allowed)
-            matched = [docnum for _, docnum in top.top_n]
-            words = sorted(
-                {text for field_name, text in final.iter_all_terms() if field_name == "body"}
-            )
+            found = self._results.get(key)
+            if found is None:
+                found = self._match(searcher, raw)
+                self._results.put(key, found)
+            scores, facet_counts, words, pages_seen = found
+            total = len(scores)
+            pages = max(1, -(-total // limit))
+            seen = pages_seen.get((start, limit))
+            if seen is not None:
+                return SearchResult(
+                    raw, total, start // limit + 1, limit, seen, facet_counts, start, pages
+                )
+            days = self._days(searcher)
+            ranked = heapq.nsmallest(
+                start + limit, scores.items(), key=lambda kv: (-kv[1], -days.get(kv[0], 0), kv[0])
+            )[start:]
+            snippets = self._snippets(searcher, [docnum for docnum, _ in ranked], words)
+            rows = self._tables(searcher).rows
             results = [
-                self._hit(hit, _snippet(searcher, hit.docnum, hit.get("body", ""), words))
-                for hit in top[(page - 1) * limit : page * limit]
+                self._hit(rows[docnum], score, snippets.get(docnum, "")) for docnum, score in ranked
             ]
-            facet_counts = self._facets(searcher, matched)
-            return SearchResult(raw, len(matched), page, limit, results, facet_counts)
+            pages_seen[(start, limit)] = results
+            return SearchResult(
+                raw, total, start // limit + 1, limit, results, facet_counts, start, pages
+            )
 
-    def _facet_values(self, searcher: Searcher) -> dict[int, dict[str, tuple[str, ...]]]:
-        """Facet values of every document, read once per generation from the stored fields."""
-        if self._facet_table is None:
-            table: dict[int, dict[str, tuple[str, ...]]] = {}
+    def _match(self, searcher: Searcher, raw: str) -> _Found:
+        """Every match of ``raw`` with its score, the facet counts over them and the body
+        words to highlight.
+
+        The query tree is evaluated here: each leaf (a term in a field, a phrase, a range) is
+        scored by Whoosh once per generation and kept, and And, Or and Not combine those
+        per-document scores as Whoosh's matchers do (a sum), so a query sharing words with an
+        earlier one costs dictionary operations instead of a walk of the postings. Filters
+        narrow without adding to the score.
+        """
+        parsed = parse_filters(raw, self.taxonomy)
+        q = text_query(parsed.text, self.index.schema)
+        scores = self._evaluate(searcher, q)
+        for clause in parsed.filters:
+            keep = self._leaf(searcher, clause)
+            scores = {d: v for d, v in scores.items() if d in keep}
+        for clause in parsed.exclusions:
+            drop = self._leaf(searcher, clause)
+            scores = {d: v for d, v in scores.items() if d not in drop}
+        allowed = self._within_dates(searcher, parsed.after, parsed.before)
+        if allowed is not None:
+            scores = {d: v for d, v in scores.items() if d in allowed}
+        words = sorted({text for field_name, text in q.iter_all_terms() if field_name == "body"})
+        return scores, self._facets(searcher, scores), words, {}
+
+    def _everything(self, searcher: Searcher) -> Scores:
+        return dict.fromkeys(searcher.reader().all_doc_ids(), 0.0)
+
+    def _evaluate(self, searcher: Searcher, q: query.Query) -> Scores:
+        if q is query.NullQuery:
+            return {}
+        if isinstance(q, query.Every) and not q.fieldname:
+            return self._everything(searcher)
+        boost = float(getattr(q, "boost", 1.0) or 1.0)
+        combined: Scores
+        if type(q) in (query.And, query.Or):
+            positive = [s for s in q.subqueries if not isinstance(s, query.Not)]
+            negative = [s.query for s in q.subqueries if isinstance(s, query.Not)]
+            if isinstance(q, query.Or) and negative:
+                return self._leaf(searcher, q)  # "a OR NOT b": left to Whoosh
+            parts = [self._evaluate(searcher, s) for s in positive] or [self._everything(searcher)]
+            if isinstance(q, query.And):
+                parts.sort(key=len)
+                combined = dict(parts[0])
+                for part in parts[1:]:
+                    combined = {d: v + part[d] for d, v in combined.items() if d in part}
+            else:
+                combined = {}
+                for part in parts:
+                    for d, v in part.items():
+                        combined[d] = combined.get(d, 0.0) + v
+            for excluded in negative:  # Whoosh scores a NOT as 1 in each document it keeps
+                drop = self._evaluate(searcher, excluded)
+                combined = {d: v + 1.0 for d, v in combined.items() if d not in drop}
+        elif isinstance(q, query.AndNot):
+            drop = self._evaluate(searcher, q.b)
+            combined = {d: v for d, v in self._evaluate(searcher, q.a).items() if d not in drop}
+        elif isinstance(q, query.Not):
+            drop = self._evaluate(searcher, q.query)
+            return {d: 1.0 for d in searcher.reader().all_doc_ids() if d not in drop}
+        elif isinstance(q, query.AndMaybe):
+            extra = self._evaluate(searcher, q.b)
+            combined = {d: v + extra.get(d, 0.0) for d, v in self._evaluate(searcher, q.a).items()}
+        else:
+            return self._leaf(searcher, q)  # terms, phrases, prefixes, ranges: Whoosh scores
+        return {d: v * boost for d, v in combined.items()} if boost != 1.0 else combined
+
+    def _leaf(self, searcher: Searcher, q: query.Query) -> Scores:
+        key = repr(q)
+        scores = self._leaves.get(key)
+        if scores is None:
+            scores = self._score_leaf(searcher, q)
+            self._leaves.put(key, scores)
+        return scores
+
+    def _score_leaf(self, searcher: Searcher, q: query.Query) -> Scores:
+        """Per-document scores of one leaf. A term in a text field is scored here with Whoosh's
+        BM25F formula over its postings, read a block at a time, and field lengths read once
+        per generation; a prefix is its terms; anything else goes through Whoosh's collector
+        (which costs several times as much per posting)."""
+        if isinstance(q, query.Term) and q.fieldname in _TEXT_FIELDS:
+            field_name = q.fieldname
+            return _bm25_term(searcher, q, lambda b, k1: self._norms(searcher, field_name, b, k1))
+        if isinstance(q, query.Prefix) and q.fieldname in _TEXT_FIELDS:
+            expanded = q.simplify(searcher.reader())
+            terms = getattr(expanded, "subqueries", [expanded])
+            if all(isinstance(t, query.Term) for t in terms) and len(terms) <= MAX_PREFIX_TERMS:
+                combined: Scores = {}
+                for term in terms:
+                    for d, v in self._leaf(searcher, term).items():
+                        combined[d] = combined.get(d, 0.0) + v
+                return combined
+        top = searcher.search(q, limit=None, terms=False)
+        return {docnum: float(score or 0.0) for score, docnum in top.top_n}
+
+    def _norms(self, searcher: Searcher, field_name: str, b: float, k1: float) -> list[float]:
+        """BM25's length normalisation of every document in ``field_name``, from the lengths
+        as Whoosh scores them (quantised), once per generation."""
+        norms = self._field_norms.get(field_name)
+        if norms is None:
+            reader = searcher.reader()
+            average = searcher.avg_field_length(field_name) or 1
+            norms = [
+                k1 * ((1 - b) + b * reader.doc_field_length(d, field_name, 0) / average)
+                for d in range(searcher.doc_count_all())
+            ]
+            self._field_norms[field_name] = norms
+        return norms
+
+    def _tables(self, searcher: Searcher) -> _Tables:
+        """What every query reads about every document, in one pass over the stored fields per
+        generation: each value's documents as a bitset per facet, each document's day, and its
+        stored fields but the body (a hit is then built without unpickling its write-up)."""
+        if self._table is None:
+            members: dict[str, dict[str, list[int]]] = {name: {} for name in FACETS}
+            days: dict[int, int] = {}
+            rows: dict[int, dict[str, Any]] = {}
             for docnum, stored in searcher.reader().iter_docs():
-                row: dict[str, tuple[str, ...]] = {}
+                days[docnum] = stored["date"].date().toordinal()
+                rows[docnum] = {k: v for k, v in stored.items() if k not in _HEAVY}
                 for name, field_name in FACETS.items():
                     value = stored.get(field_name)
                     if value in (None, ""):
-                        row[name] = ()
-                    elif field_name in ("classes", "teams"):
-                        row[name] = tuple(v for v in str(value).split(",") if v)
-                    else:
-                        row[name] = (str(value),)
-                table[docnum] = row
-            self._facet_table = table
-        return self._facet_table
+                        continue
+                    many = field_name in ("classes", "teams")
+                    for one in str(value).split(",") if many else [str(value)]:
+                        if one:
+                            members[name].setdefault(one, []).append(docnum)
+            size = searcher.doc_count_all()
+            facets = {
+                name: {value: _bitset(docs, size) for value, docs in table.items()}
+                for name, table in members.items()
+            }
+            self._table = _Tables(facets, days, rows)
+        return self._table
 
     def _within_dates(
         self, searcher: Searcher, after: dt.date | None, before: dt.date | None
@@ -133,34 +375,42 @@ class ArchiveIndex:
         return {doc for doc, day in self._days(searcher).items() if low <= day <= high}
 
     def _days(self, searcher: Searcher) -> dict[int, int]:
-        if self._day_table is None:
-            self._day_table = {
-                docnum: stored["date"].date().toordinal()
-                for docnum, stored in searcher.reader().iter_docs()
-            }
-        return self._day_table
+        return self._tables(searcher).days
 
-    def _facets(self, searcher: Searcher, matched: list[int]) -> dict[str, dict[str, int]]:
+    def _facets(self, searcher: Searcher, matched: Scores) -> Facets:
         """Counts per class, SEV, team, kind and year over every match (not just the page):
-        matching documents are listed without scoring and counted from a per-document table."""
-        table = self._facet_values(searcher)
-        counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
-        for docnum in matched:
-            for name, values in table[docnum].items():
-                bucket = counts[name]
-                for value in values:
-                    bucket[value] = bucket.get(value, 0) + 1
-        return {
-            name: dict(sorted(bucket.items(), key=lambda kv: (-kv[1], kv[0])))
-            for name, bucket in counts.items()
-        }
+        the matches as a bitset, and per value the population count of its intersection with
+        the value's precomputed set."""
+        mask = _bitset(matched, searcher.doc_count_all())
+        counts: Facets = {}
+        for name, values in self._tables(searcher).facets.items():
+            bucket = [(value, (mask & docs).bit_count()) for value, docs in values.items()]
+            counts[name] = dict(
+                sorted((kv for kv in bucket if kv[1]), key=lambda kv: (-kv[1], kv[0]))
+            )
+        return counts
+
+    def _snippets(
+        self, searcher: Searcher, docnums: Sequence[int], words: Sequence[bytes]
+    ) -> dict[int, str]:
+        """A snippet per document: around its matches in the body, else its summary, else the
+        start of its body; escaped, matches in <mark>."""
+        spans = _positions(searcher, docnums, words)
+        rows = self._tables(searcher).rows
+        snippets = {}
+        for docnum in docnums:
+            found = spans.get(docnum)
+            summary = rows[docnum].get("summary", "")
+            if found or not summary:
+                body = searcher.stored_fields(docnum).get("body", "")
+                snippet = _snippet(body, found) if found else ""
+                snippets[docnum] = snippet or html.escape(" ".join(body.split()[:30]), quote=False)
+            else:
+                snippets[docnum] = html.escape(summary, quote=False)
+        return snippets
 
     @staticmethod
-    def _hit(hit: Any, snippet: str = "") -> Hit:
-        snippet = snippet or html.escape(hit.get("summary", ""), quote=False)
-        if not snippet:
-            snippet = html.escape(" ".join(hit.get("body", "").split()[:30]), quote=False)
-        stored = hit.fields()
+    def _hit(stored: dict[str, Any], score: float, snippet: str) -> Hit:
         sev = stored.get("sev") or None
         return Hit(
             id=stored["id"],
@@ -171,7 +421,7 @@ class ArchiveIndex:
             classes=[c for c in stored.get("classes", "").split(",") if c],
             url=stored["url"],
             snippet=snippet,
-            score=round(float(hit.score or 0.0), 4),
+            score=round(score, 4),
         )
 
     def similar(self, record_id: str, limit: int = 5) -> list[Hit]:
@@ -250,21 +500,33 @@ class ArchiveIndex:
 SNIPPET_CHARS = 220
 
 
-def _snippet(searcher: Searcher, docnum: int, body: str, words: Sequence[bytes]) -> str:
-    """An escaped window of the body around the first query terms, matches in <mark>.
-
-    Reads the character positions stored in the index for just this document and these terms
-    (no re-analysis of the text, no per-match bookkeeping during the search).
-    """
-    spans: list[tuple[int, int]] = []
+def _positions(
+    searcher: Searcher, docnums: Sequence[int], words: Sequence[bytes]
+) -> dict[int, list[tuple[int, int]]]:
+    """Character spans of ``words`` in the body of each of ``docnums``, read from the positions
+    stored in the index (no re-analysis of the text): one walk of each word's postings, in
+    document order."""
+    spans: dict[int, list[tuple[int, int]]] = {}
+    ordered = sorted(set(docnums))
     for word in words:
         try:
             postings = searcher.postings("body", word)
         except Exception:  # a term absent from the index
             continue
-        postings.skip_to(docnum)
-        if postings.is_active() and postings.id() == docnum:
-            spans.extend((start, end) for _, start, end in postings.value_as("characters"))
+        for docnum in ordered:
+            if postings.is_active() and postings.id() < docnum:
+                postings.skip_to(docnum)
+            if not postings.is_active():
+                break
+            if postings.id() == docnum:
+                spans.setdefault(docnum, []).extend(
+                    (start, end) for _, start, end in postings.value_as("characters")
+                )
+    return spans
+
+
+def _snippet(body: str, spans: list[tuple[int, int]]) -> str:
+    """An escaped window of the plain-text body around the first matches, matches in <mark>."""
     if not spans:
         return ""
     spans.sort()

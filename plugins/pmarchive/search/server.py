@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pmarchive.model.taxonomy import Taxonomy
 from pmarchive.search.index import IndexIntegrityError, current_dir
-from pmarchive.search.query import QueryError, check_query
+from pmarchive.search.query import QueryError, VocabularyError, check_query
 from pmarchive.search.searcher import ArchiveIndex
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -185,8 +185,8 @@ def create_app(
     async def off_the_loop(work: Callable[[], T]) -> T:
         return await anyio.to_thread.run_sync(work, limiter=search_slots)
 
-    def run_search(query: str, limit: int, page: int) -> dict[str, Any]:
-        return holder.get().search(query, limit=limit, page=page).to_json()
+    def run_search(query: str, limit: int, page: int, offset: int | None) -> dict[str, Any]:
+        return holder.get().search(query, limit=limit, page=page, offset=offset).to_json()
 
     def run_similar(request: Request, record_id: str) -> list[dict[str, Any]]:
         limit = _int_param(request, "limit", 5)
@@ -196,9 +196,12 @@ def create_app(
         try:
             limit = _int_param(request, "limit", 20)
             page = _int_param(request, "page", 1)
+            offset = _int_param(request, "offset", 0) if "offset" in request.query_params else None
             query = request.query_params.get("q", "")
             check_query(query, taxonomy)  # a refusal needs no queueing behind searches
-            payload = await off_the_loop(functools.partial(run_search, query, limit, page))
+            payload = await off_the_loop(functools.partial(run_search, query, limit, page, offset))
+        except VocabularyError as exc:  # what was not there, and the closest valid value
+            return JSONResponse(exc.to_json(), status_code=400)
         except QueryError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         except IndexUnavailable as exc:

@@ -56,8 +56,9 @@ class StaticIndexStats:
 
 
 def record_kind(record: AnyRecord) -> str:
-    """The ``kind`` facet's value, as the Whoosh index has it."""
-    return "post-mortem" if isinstance(record, PostMortem) else record.kind
+    """The ``kind`` facet's value, as the Whoosh index and the export spell it: a post-mortem's
+    record type ('postmortem'), a near-miss record's own kind (near-miss, weak-signal)."""
+    return record.record_type if isinstance(record, PostMortem) else record.kind
 
 
 def record_filters(record: AnyRecord) -> dict[str, list[str]]:
