@@ -8,6 +8,12 @@ real command (`pmarchive serve`, which builds the site and the index) in a child
 free loopback port. The clients run in this process (asyncio + httpx), each sending its share
 of requests one after another. Everything stops by itself: after every client has sent its
 requests, or at the time limit. Exit status 1 if any response was a 5xx (or never came).
+
+With --frontmatter it measures loading instead of serving: the strict located YAML loader
+(pmarchive.ingest.yamlsafe) against a bare libyaml parse of the same front-matters, then
+`pmarchive check` against a process that only parses them with libyaml (bench.py's pair):
+
+    .venv/bin/python benchmarks/load_bench.py --frontmatter --records 2000 --nearmisses 2000
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.util
 import os
 import platform
 import random
@@ -25,9 +32,13 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import httpx
+import yaml
 from synthetic import VOCABULARY, WORDS, write_archive
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -224,6 +235,111 @@ def report(outcomes: list[tuple[str, int, float]], elapsed: float, sent: int) ->
     return 1 if failures or len(outcomes) < sent or wrong else 0
 
 
+# --- front-matter loading (--frontmatter) ---------------------------------------------------
+
+
+def front_matters(root: Path) -> list[tuple[str, int]]:
+    """(front-matter text, its first file line) of every record, cut as the archive reader does."""
+    from pmarchive.ingest.source import read_text, split_frontmatter
+
+    found = []
+    for folder in ("postmortems", "nearmisses"):
+        for path in sorted((root / folder).glob("*.md")):
+            split = split_frontmatter(read_text(path))
+            found.append((split.frontmatter, split.frontmatter_line))
+    return found
+
+
+def loader_from_commit(commit: str, folder: Path) -> ModuleType:
+    """yamlsafe.py as it was at ``commit``, imported on its own (it needs only PyYAML)."""
+    source = subprocess.run(
+        ["git", "show", f"{commit}:plugins/pmarchive/ingest/yamlsafe.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    path = folder / "yamlsafe_old.py"
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("yamlsafe_old", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
+    spec.loader.exec_module(module)
+    return module
+
+
+def time_loads(
+    docs: list[tuple[str, int]], loaders: dict[str, Callable[[str, int], Any]], rounds: int
+) -> dict[str, float]:
+    """Median seconds to load every document, per loader, after a warm-up; the loaders take
+    turns going first, round by round."""
+    times: dict[str, list[float]] = {name: [] for name in loaders}
+    names = list(loaders)
+    for load in loaders.values():  # warm up: first calls, imports, caches
+        for text, line in docs[:50]:
+            load(text, line)
+    for n in range(rounds):
+        for name in names[n % len(names) :] + names[: n % len(names)]:
+            load = loaders[name]
+            start = time.perf_counter()
+            for text, line in docs:
+                load(text, line)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def frontmatter_bench(records: int, nearmisses: int, rounds: int, old_commit: str | None) -> None:
+    from bench import LIBYAML_BASELINE, time_checks
+
+    from pmarchive.ingest import yamlsafe
+
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"{platform.python_implementation()} {platform.python_version()}, PyYAML "
+        f"{yaml.__version__} (libyaml: {yaml.__with_libyaml__}); {records} post-mortems + "
+        f"{nearmisses} near-misses, medians of {rounds} round(s)"
+    )
+    loaders: dict[str, Callable[[str, int], Any]] = {
+        "bare libyaml: yaml.load(CSafeLoader)": lambda text, line: yaml.load(
+            text, Loader=yaml.CSafeLoader
+        ),
+        "strict loader, libyaml": lambda text, line: yamlsafe.load_located(
+            text, first_line=line, engine="libyaml"
+        ),
+        "strict loader, pure Python": lambda text, line: yamlsafe.load_located(
+            text, first_line=line, engine="python"
+        ),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        if old_commit:
+            old = loader_from_commit(old_commit, Path(tmp))
+            loaders[f"strict loader at {old_commit}"] = lambda text, line: old.load_located(
+                text, first_line=line
+            )
+        root = Path(tmp) / "archive"
+        write_archive(root, records, ROOT / "taxonomy", nearmisses=nearmisses, length=2)
+        docs = front_matters(root)
+        size = sum(len(text.encode("utf-8")) for text, _ in docs)
+        print(f"{len(docs)} front-matters, {size / len(docs):.0f} bytes each on average\n")
+        medians = time_loads(docs, loaders, rounds)
+        bare = medians["bare libyaml: yaml.load(CSafeLoader)"]
+        print(f"{'in-process, every front-matter':<40} {'total':>9} {'per file':>10} {'ratio':>7}")
+        for name, seconds in medians.items():
+            per_file = seconds / len(docs) * 1e6
+            print(f"{name:<40} {seconds:8.3f}s {per_file:8.1f}us {seconds / bare:6.2f}x")
+        assert LIBYAML_BASELINE  # the process the check is compared with, from bench.py
+        checks = time_checks(root, rounds)
+        check = statistics.median(run.seconds for run in checks["check"])
+        baseline = statistics.median(run.seconds for run in checks["libyaml"])
+        print(f"\n{'processes, Python start-up included':<40} {'total':>9} {'':>10} {'ratio':>7}")
+        print(f"{'bare libyaml parse of every record':<40} {baseline:8.2f}s {'':>10} {1:6.2f}x")
+        print(
+            f"{'pmarchive check --root ARCHIVE':<40} {check:8.2f}s {'':>10} "
+            f"{check / baseline:6.2f}x  (goal <= 3x)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=1000)
@@ -232,7 +348,20 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=180.0, help="seconds for the load")
     parser.add_argument("--startup-limit", type=float, default=900.0, help="seconds to start")
     parser.add_argument("--ramp", type=float, default=1.0, help="seconds over which clients join")
+    parser.add_argument(
+        "--frontmatter",
+        action="store_true",
+        help="time front-matter loading and `pmarchive check` instead of serving",
+    )
+    parser.add_argument("--nearmisses", type=int, default=0, help="near-misses (--frontmatter)")
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds (--frontmatter)")
+    parser.add_argument(
+        "--old-commit", help="also time yamlsafe.py as it was at this commit (--frontmatter)"
+    )
     args = parser.parse_args()
+    if args.frontmatter:
+        frontmatter_bench(args.records, args.nearmisses, args.rounds, args.old_commit)
+        return
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, "
         f"{platform.python_implementation()} {platform.python_version()}; "
