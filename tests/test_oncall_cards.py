@@ -270,13 +270,14 @@ def test_card_contents(
 
 def test_what_has_worked_lists_mitigations_and_helpful_steps_newest_first(site: Path) -> None:
     html = section(article(site, "alerts/higherrorrate"), "what-has-worked-for-this-alert")
-    items = re.findall(r"<li><strong>(.*?)</strong> \((.*?)\) · <a href=\"([^\"]*)\"", html)
-    assert [(action, outcome) for action, outcome, _ in items[:3]] == [
-        ("Failed over pricing to the warm replica", "ended it"),
-        ("Turned retries off in the storefront", "partly helped"),
-        ("Rolled back the pricing deploy", "ended it"),
+    items = re.findall(r'<li>(.*?) \(<em>(.*?)</em>, <a href="([^"]*)">(.*?)</a>\)</li>', html)
+    assert [(action, outcome, text) for action, outcome, _, text in items[:3]] == [
+        ("Failed over pricing to the warm replica", "ended it", "2026-02-15 · SEV-1"),
+        ("Turned retries off in the storefront", "partly helped", "2026-02-15 · SEV-1"),
+        ("Rolled back the pricing deploy", "ended it", "2026-01-10 · SEV-3"),
     ]
     assert items[0][2] == "../../postmortems/inc-2026-02-15-001/"
+    assert items[2][2] == "../../postmortems/inc-2026-01-10-001/"
     assert "Scaled pricing" not in html  # tried, did not help
 
 

@@ -202,7 +202,10 @@ class Worked:
     """``ended it``, ``helped`` or ``partly helped``."""
     date: Markup
     record: Link
-    """The record's title, linking to its page."""
+    """``<date> · SEV-<n>``, linking to the record's page: short, as the record's card above
+    already shows its title."""
+    title: str
+    """The record's title."""
 
 
 def what_has_worked(records: Sequence[AnyRecord], from_src: str) -> list[Worked]:
@@ -212,13 +215,14 @@ def what_has_worked(records: Sequence[AnyRecord], from_src: str) -> list[Worked]
     for record in records:
         if not isinstance(record, PostMortem):
             continue
-        title = link(from_src, record.title, record.src_uri)
         day = iso_date(record.date)
+        to = link(from_src, f"{day} · SEV-{record.sev}", record.src_uri)
         if record.mitigation:
-            worked.append(Worked(record.mitigation, Markup("ended it"), day, title))
+            worked.append(Worked(record.mitigation, Markup("ended it"), day, to, record.title))
         for step in record.tried:
             if step.helped in HELPFUL:
-                worked.append(Worked(step.action, Markup(HELPFUL[step.helped]), day, title))
+                outcome = Markup(HELPFUL[step.helped])
+                worked.append(Worked(step.action, outcome, day, to, record.title))
     return worked
 
 
