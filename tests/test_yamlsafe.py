@@ -482,3 +482,27 @@ def test_the_fast_cap_agrees_with_the_character_walk(seed: int) -> None:
         assert shape_outcome(check_shape, text, 10**6) == shape_outcome(
             yamlsafe._check_shape_by_char, text
         ), repr(text)
+
+
+@pytest.mark.skipif("libyaml" not in ENGINES, reason="PyYAML without libyaml")
+@pytest.mark.parametrize(
+    ("text", "value", "pyyaml_says"),
+    [
+        (
+            "title: a\tb\n",
+            {"title": "a\tb"},
+            "invalid YAML: found character '\\t' that cannot start any token "
+            "(while scanning for the next token)",
+        ),
+        (
+            "teams: [pl?tform]\n",
+            {"teams": ["pl?tform"]},
+            "invalid YAML: expected ',' or ']', but got '?' (while parsing a flow sequence)",
+        ),
+    ],
+    ids=["tab inside a plain value", "question mark inside a flow item"],
+)
+def test_what_only_libyaml_reads(text: str, value: Any, pyyaml_says: str) -> None:
+    """The one known difference: valid YAML that PyYAML's own scanner refuses; libyaml reads it."""
+    assert load(text, "libyaml").value == value
+    assert problem(text, "python") == (FIRST, pyyaml_says)

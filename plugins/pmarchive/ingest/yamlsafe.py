@@ -4,6 +4,13 @@ Front-matter is small and hand-written, so we refuse the parts of YAML that only
 anchors and aliases (alias bombs, values changing at a distance), language tags such as
 ``!!python/object``, and duplicate keys (YAML silently keeps the last). Size and nesting are capped
 *before* the parser runs, because libyaml crashes on deeply nested flow collections.
+
+Front-matter is parsed by libyaml when PyYAML has it: one pass over its events refuses what is
+refused and builds the values and their lines directly (``_EventReader``). PyYAML's own parser
+and composer (``_StrictLoader``) read a file when PyYAML has no libyaml, and a file libyaml
+finds is not valid YAML, so a YAML error is always worded and located as PyYAML words it. The
+two agree on every valid document, except that libyaml also reads a few things PyYAML refuses:
+a tab inside a plain value, and '?' inside a word in a flow list (``[pl?tform]``).
 """
 
 from __future__ import annotations
@@ -387,7 +394,7 @@ def load_located(
     """
     check_shape(text, first_line, max_bytes, max_depth)
     source = _Source(text, first_line)
-    if (engine or ENGINES[0]) == "libyaml":
+    if (engine or ENGINES[0]) == "libyaml" and LIBYAML:
         located = _load_libyaml(source)
         if located is not None:
             return located
