@@ -341,6 +341,25 @@ def note(text: str) -> None:
 # --- the run --------------------------------------------------------------------------------
 
 
+def median_s(runs: list[Run]) -> float:
+    return statistics.median(run.seconds for run in runs)
+
+
+def peak(runs: list[Run]) -> float:
+    return statistics.median(run.peak_mib for run in runs)
+
+
+def build_rows(builds: dict[str, list[Run]]) -> list[Row]:
+    """The three build goals: warm and cold time, peak memory, each against plain Material."""
+    plain = builds["plain"]
+    plugin_peak = max(peak(builds["cold"]), peak(builds["warm"]))
+    return [
+        Row("build, warm", "s", median_s(plain), median_s(builds["warm"]), 1.0, True),
+        Row("build, cold", "s", median_s(plain), median_s(builds["cold"]), 1.25, True),
+        Row("peak memory (cold/warm max)", "MiB", peak(plain), plugin_peak, 1.5, True),
+    ]
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -350,6 +369,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3, help="builds of each kind (default 3)")
     parser.add_argument("--queries", type=int, default=50, help="timed passes over the mix")
     parser.add_argument("--keep", type=Path, help="write the sites here and keep them")
+    parser.add_argument(
+        "--builds-only",
+        action="store_true",
+        help="time the builds and stop (no check, API or page-load figures): a quick measure "
+        "while working on build speed",
+    )
     args = parser.parse_args(argv)
 
     print(
@@ -368,6 +393,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         archive, plain, cause_class = write_sites(workdir, args.records, args.nearmisses)
         print(f"archive written in {time.perf_counter() - start:.1f} s; builds:")
         builds = time_builds(archive, plain, args.rounds)
+        if args.builds_only:
+            print()
+            print(format_table(build_rows(builds)))
+            return
         checks = time_checks(archive, args.rounds)
         mix = query_mix(cause_class)
         print("queries:")
@@ -395,24 +424,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             for site, folder in (("plain", plain), ("plugin", archive))
         }
 
-    def median_s(runs: list[Run]) -> float:
-        return statistics.median(run.seconds for run in runs)
-
-    def peak(runs: list[Run]) -> float:
-        return statistics.median(run.peak_mib for run in runs)
-
     def kib(page: str, site: str) -> float | None:
         found = weights.get(page, {}).get(site)
         return None if found is None else found[2] / 1024
 
     html_kib = {site: size / 1024 for site, size in record_html.items()}
-    plain_runs = builds["plain"]
     check_s = median_s(checks["check"])
-    plugin_peak = max(peak(builds["cold"]), peak(builds["warm"]))
     rows = [
-        Row("build, warm", "s", median_s(plain_runs), median_s(builds["warm"]), 1.0, True),
-        Row("build, cold", "s", median_s(plain_runs), median_s(builds["cold"]), 1.25, True),
-        Row("peak memory (cold/warm max)", "MiB", peak(plain_runs), plugin_peak, 1.5, True),
+        *build_rows(builds),
         Row("check vs libyaml", "s", median_s(checks["libyaml"]), check_s, 3.0, True),
         Row("API p50", "ms", None, statistics.median(all_ms), 30.0, False),
         Row("API p95", "ms", None, percentile(all_ms, 0.95), 30.0, False),

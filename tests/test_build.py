@@ -128,3 +128,53 @@ def test_header_template_can_be_overridden(archive_root: Path) -> None:
     site = build_site(archive_root, yml)
     html = (site / "postmortems/inc-2026-05-29-001/index.html").read_text()
     assert '<div class="custom-header">INC-2026-05-29-001 / Checkout errors' in html
+
+
+def _article(html: str) -> str:
+    start = html.index('<article class="md-content__inner')
+    return html[start : html.index("</article>", start)]
+
+
+@pytest.mark.parametrize(
+    "path", ["postmortems/inc-2026-05-29-001/index.html", "nearmisses/nm-2026-06-02-001/index.html"]
+)
+def test_header_block_is_first_and_holds_the_only_h1(built: Path, path: str) -> None:
+    # The header is inserted after Markdown ran: it must still open the content, carry the
+    # record's h1 (so Material adds none of its own) and leave the body's headings in the TOC.
+    article = _article((built / path).read_text())
+    content = article.split(">", 1)[1].lstrip()
+    # the static search's hidden filter markers may come first: nothing a reader sees
+    content = re.sub(r"^(\s*<span hidden [^>]*></span>)*\s*", "", content)
+    assert content.startswith('<div class="pm-header"')
+    assert article.count("<h1") == 1 and '<h1 class="pm-title"' in article
+
+
+def test_body_headings_stay_in_the_table_of_contents(built: Path) -> None:
+    html = (built / "postmortems/inc-2026-05-29-001/index.html").read_text()
+    toc = html[html.index('<nav class="md-nav md-nav--secondary"') :]
+    toc = toc[: toc.index("</nav>")]
+    body = _article(html).split("</div>", 1)[1]
+    headings = re.findall(r'<h2 id="([^"]+)"', body)
+    assert headings, "the body has h2 headings"
+    for anchor in headings:
+        assert f'href="#{anchor}"' in toc
+    assert "pm-title" not in toc
+
+
+def test_render_writes_the_header_into_each_record_markdown(archive_root: Path) -> None:
+    from pmarchive.ingest.archive import load_archive
+    from pmarchive.pipeline import generate, write_generated
+    from pmarchive.settings import read_settings
+
+    write(archive_root, PM_PATH, front_matter(BASE_PM))
+    settings = read_settings(archive_root, {"today": "2026-11-24"})
+    generated = generate(load_archive(settings.archive), settings, "internal")
+    out = archive_root / "out"
+    write_generated(generated, out)
+    text = (out / "postmortems/inc-2026-05-29-001.md").read_text()
+    meta, rest = text[4:].split("\n---\n", 1)
+    assert "pmarchive_record: INC-2026-05-29-001" in meta
+    assert rest.startswith('\n<div class="pm-header"')
+    header, body = rest.lstrip("\n").split("\n\n", 1)  # the header is one raw-HTML block
+    assert header.startswith('<div class="pm-header"') and header.endswith("</div>")
+    assert body.startswith("## Summary\n\nPricing cache flush")

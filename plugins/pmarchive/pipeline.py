@@ -27,10 +27,13 @@ from pmarchive.site.index_pages import IndexOptions, alias_redirects, all_index_
 from pmarchive.site.listing import page_sources
 from pmarchive.site.record_page import (
     ASSETS,
-    render_record_page,
+    record_header,
+    record_page_source,
     search_page,
     template_environment,
+    with_header,
 )
+from pmarchive.site.safety import sanitize_html
 from pmarchive.site.templating import DEFAULT_ENVIRONMENT, page_environment
 from pmarchive.site.trend_pages import TrendContext, trend_pages
 from pmarchive.site.urls import DIRECTORY_URLS, Linker
@@ -47,6 +50,9 @@ class Generated:
     """Markdown source of every generated page (records first), by source path."""
     record_uris: frozenset[str] = frozenset()
     """Source paths of the record pages among ``pages``."""
+    headers: dict[str, str] = field(default_factory=dict)
+    """The HTML header block of each record page, by source path, sanitised: it goes in front
+    of the page's rendered body (``pages`` holds only the meta and the body of a record)."""
     data_files: dict[str, str] = field(default_factory=dict)
     """/data/: the audience's dataset and the JSON Schema of the front-matter."""
     assets: dict[str, bytes] = field(default_factory=dict)
@@ -114,7 +120,8 @@ def generate(
     similar, stats = similar_records(archive, settings.index_dir(audience), settings.similar_limit)
     result = Generated(archive=archive, groups=groups, index_stats=stats, pages_env=pages_env)
     for record in archive.records:
-        result.pages[record.src_uri] = render_record_page(
+        result.pages[record.src_uri] = record_page_source(record)
+        header = record_header(
             record,
             archive.taxonomy,
             env,
@@ -123,6 +130,7 @@ def generate(
             similar.get(record.id, []),
             linker=linker,
         )
+        result.headers[record.src_uri] = sanitize_html(header)
     result.record_uris = frozenset(result.pages)
     options = IndexOptions(same_class_limit=settings.same_class_limit, doc_pages=doc_pages)
     trends = TrendContext(
@@ -153,6 +161,8 @@ def write_generated(generated: Generated, out: Path) -> list[Path]:
         written.append(target)
 
     for rel, text in generated.pages.items():
+        if rel in generated.headers:  # one Markdown file per record, its header block first
+            text = with_header(text, generated.headers[rel])
         put(rel, text.encode("utf-8"))
     for rel, text in generated.data_files.items():
         put(rel, text.encode("utf-8"))

@@ -85,11 +85,16 @@ def _report(diagnostics: Sequence[Diagnostic], what: str) -> None:
 def mkdocs_linker(config: MkDocsConfig, files: Files) -> Linker:
     """Links in the core's raw HTML by MkDocs' own rules: File.url and get_relative_url."""
 
+    urls: dict[str, str] = {}  # every record header links to the same few dozen pages
+
     def url(src_uri: str) -> str:
-        file = files.get_file_from_path(src_uri)
-        if file is None:  # generated later in this build: MkDocs puts it where File says
-            file = File(src_uri, None, config.site_dir, config.use_directory_urls)
-        return file.url
+        found = urls.get(src_uri)
+        if found is None:
+            file = files.get_file_from_path(src_uri)
+            if file is None:  # generated later in this build: MkDocs puts it where File says
+                file = File(src_uri, None, config.site_dir, config.use_directory_urls)
+            found = urls[src_uri] = file.url
+        return found
 
     def link(from_src: str, to_src: str) -> str:
         return get_relative_url(url(to_src), url(from_src))
@@ -220,8 +225,11 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
                 page.meta["title"] = page.title
         if self.generated is None:
             return html
-        if page.file.src_uri in self.generated.record_uris:
+        src = page.file.src_uri
+        if src in self.generated.record_uris:
             html = sanitize_html(html)  # record bodies may hold raw HTML: allow-list only
+            # the header (sanitised, with the record's h1) comes first, outside Markdown
+            html = self.generated.headers.pop(src, "") + "\n" + html
         # MkDocs only logs links to missing pages at INFO level; a link to a withheld record
         # would tell the reader it exists, so it fails the build.
         for target in withheld_links(html, self.generated.archive.withheld_ids):

@@ -1,4 +1,4 @@
-"""Render record pages (Markdown with an HTML header block) from validated records."""
+"""Render record pages from validated records: the Markdown source and the HTML header block."""
 
 from __future__ import annotations
 
@@ -109,7 +109,17 @@ def _page_meta(record: AnyRecord) -> str:
     return yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=1_000_000)
 
 
-def render_record_page(
+def record_page_source(record: AnyRecord) -> str:
+    """The Markdown source MkDocs renders for a record's page: its meta, then the body.
+
+    The header block is not in it: Python-Markdown would parse its HTML once more on every
+    build (the raw-HTML stash), which cost more than the body itself. The plugin puts the header
+    (``record_header``) in front of the rendered body instead.
+    """
+    return f"---\n{_page_meta(record)}---\n\n{record.body}"
+
+
+def record_header(
     record: AnyRecord,
     taxonomy: Taxonomy,
     env: jinja2.Environment,
@@ -118,7 +128,7 @@ def render_record_page(
     similar: Sequence[object] = (),
     linker: Linker = DIRECTORY_URLS,
 ) -> str:
-    """The whole Markdown source of a record's page: meta, header block, then the body.
+    """The HTML header block of a record's page (its h1, badges, fields and related records).
 
     The header is raw HTML, which MkDocs does not rewrite: ``linker`` turns the source paths
     ``link`` gives into URLs in the build's URL mode.
@@ -140,9 +150,30 @@ def render_record_page(
         "item_columns": item_columns(),
     }
     header = env.get_template("pmarchive/record_header.html").render(context)
-    # Blank lines would end Markdown's raw-HTML block early; the header is one block.
-    header = "\n".join(line for line in header.splitlines() if line.strip())
-    return f"---\n{_page_meta(record)}---\n\n{header}\n\n{record.body}"
+    # Blank lines would end Markdown's raw-HTML block early (``pmarchive render`` writes the
+    # header into the Markdown); the header is one block either way.
+    return "\n".join(line for line in header.splitlines() if line.strip())
+
+
+def with_header(source: str, header: str) -> str:
+    """A record page's Markdown ``source`` (``record_page_source``) with ``header`` as its first
+    block: the whole page as one Markdown file, for ``pmarchive render`` and other generators."""
+    meta_end = source.index("\n---\n", 3) + len("\n---\n")  # a YAML dump has no such line
+    return f"{source[:meta_end]}\n{header}\n{source[meta_end:]}"
+
+
+def render_record_page(
+    record: AnyRecord,
+    taxonomy: Taxonomy,
+    env: jinja2.Environment,
+    link: LinkResolver = no_links,
+    neighbours: Sequence[object] = (),
+    similar: Sequence[object] = (),
+    linker: Linker = DIRECTORY_URLS,
+) -> str:
+    """The whole Markdown source of a record's page: meta, header block, then the body."""
+    header = record_header(record, taxonomy, env, link, neighbours, similar, linker)
+    return with_header(record_page_source(record), header)
 
 
 def search_page(env: jinja2.Environment | None = None) -> str:
