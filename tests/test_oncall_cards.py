@@ -15,16 +15,31 @@ import pytest
 
 from pmarchive.analysis.grouping import group_records
 from pmarchive.model.records import PostMortem, Tried
-from pmarchive.site.index_pages import IndexOptions, entity_page, not_found_context
+from pmarchive.site.index_pages import (
+    IndexOptions,
+    entity_page,
+    not_found_context,
+    prior_incidents_section,
+)
 from pmarchive.site.listing import (
     contact_or_link,
     md_text,
     minutes_to_mitigate,
     what_has_worked,
 )
+from pmarchive.site.templating import page_environment
 from pmarchive.site.urls import site_linker
 
-from .conftest import BASE_NM, BASE_PM, front_matter, write, write_taxonomy
+from .conftest import (
+    BASE_NM,
+    BASE_PM,
+    RESTRICTED_ID,
+    SECRET_TITLE,
+    front_matter,
+    write,
+    write_mixed_archive,
+    write_taxonomy,
+)
 from .hostile import EVERY_PAYLOAD, hostile, scan_site
 from .sites import MKDOCS_YML, REPO, build_site, load_at
 
@@ -325,6 +340,47 @@ def test_no_page_of_the_oncall_site_can_run_script(site: Path) -> None:
     assert EVERY_PAYLOAD  # the payloads the scanner looks for are the ones planted
 
 
+@pytest.mark.parametrize("audience", ["public", "internal"])
+def test_cards_and_what_has_worked_hold_only_the_audiences_records(
+    archive_root: Path, audience: str
+) -> None:
+    write_mixed_archive(archive_root)  # public and restricted incidents of HighErrorRate
+    write(
+        archive_root,
+        "docs/runbooks/high-error-rate.md",
+        "---\nalerts: [HighErrorRate]\n---\n\n# Runbook\n\nSteps.\n",
+    )
+    yml = MKDOCS_YML.replace(
+        'today: "2026-11-24"\n', f'today: "2026-11-24"\n      audience: {audience}\n'
+    )
+    site = build_site(archive_root, yml)
+    alert = article(site, "alerts/higherrorrate")
+    assert [card_id(inner) for _, inner in cards(alert)] == ["inc-2026-05-29-001"]
+    worked = section(alert, "what-has-worked-for-this-alert")
+    assert re.findall(r'href="[^"]*/((?:inc|nm)-[0-9-]+)/"', worked) == ["inc-2026-05-29-001"]
+    for page in ("alerts/higherrorrate", "runbooks/high-error-rate", "classes/cache-stampede"):
+        html = (site / page / "index.html").read_text()
+        assert SECRET_TITLE not in html and RESTRICTED_ID.lower() not in html.lower(), page
+        if audience == "public":  # the internal near-miss is withheld too
+            assert "nm-2026-06-02-001" not in html, page
+
+
+def test_a_long_alert_history_continues_on_numbered_pages(
+    archive_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("pmarchive.site.listing.PAGE_SIZE", 2)
+    for day in range(1, 4):
+        incident(archive_root, f"INC-2026-01-0{day}-001", alerts="[HighErrorRate]")
+    site = build_site(archive_root)  # strict: the pager's links resolve
+    first = article(site, "alerts/higherrorrate")
+    assert [card_id(inner) for _, inner in cards(first)] == [
+        "inc-2026-01-03-001",
+        "inc-2026-01-02-001",
+    ]
+    assert re.search(r'More records \(newest first\): <strong>1</strong> <a href="2/">2</a>', first)
+    assert "inc-2026-01-01-001" in article(site, "alerts/higherrorrate/2")
+
+
 # --- the same cards elsewhere -----------------------------------------------------------------
 
 
@@ -345,6 +401,35 @@ def test_class_page_shows_its_newest_records_as_cards_above_the_listing(site: Pa
         "inc-2026-01-05-001",
     ]
     assert html.index('id="most-recent"') < html.index('id="incidents"')
+
+
+@pytest.mark.parametrize(
+    ("kind", "key", "src"),
+    [
+        ("alerts", "HighErrorRate", "alerts/higherrorrate.md"),
+        ("classes", "cache-stampede", "classes/cache-stampede.md"),
+        ("runbook", "HighErrorRate", "runbooks/high-error-rate.md"),
+    ],
+)
+def test_an_override_of_the_card_template_serves_every_page_with_cards(
+    tmp_path: Path, kind: str, key: str, src: str
+) -> None:
+    archive = load_at(write_oncall_archive(tmp_path / "archive"))
+    groups = group_records(archive.records)
+    ours = "{% macro card(c) %}Our card: {{ c.title.text }} / {{ c.mitigation }}{% endmacro %}"
+    ours += "{% macro card_list(items) %}{% for c in items %}{{ card(c)|safe }}\n{% endfor %}"
+    ours += "{% endmacro %}{% macro worked_list(items) %}{% endmacro %}"
+    write(tmp_path, "overrides/pmarchive/cards.md", ours)
+    env = page_environment([tmp_path / "overrides"])
+    if kind == "runbook":
+        text = prior_incidents_section(archive, groups, [key], src, env=env)
+    else:
+        text = entity_page(archive, groups, kind, key, IndexOptions(), env=env)[src]
+    assert "Our card: Every region returned errors" in text
+    assert "/ Failed over pricing to the warm replica" in text
+    assert "pm-card-meta" not in text
+    hostile_card = next(line for line in text.splitlines() if "Hostile mitigation" in line)
+    assert "&lt;/title&gt;&lt;script&gt;" in hostile_card and "<script>" not in hostile_card
 
 
 # --- the team page ------------------------------------------------------------------------------
