@@ -15,12 +15,8 @@ from pmarchive.model.records import NearMiss, PostMortem
 from .conftest import BASE_NM, front_matter, write
 from .conftest import BASE_PM as SHARED_PM
 
-BASE_PM = (
-    SHARED_PM
-    if "mitigation" in dict(SHARED_PM)
-    else [*SHARED_PM, ("mitigation", "Re-enabled request coalescing and warmed the cache")]
-)
-"""A final SEV-2 says what ended it (without, a warning); fields the cases add start on line 17."""
+BASE_PM = SHARED_PM
+"""A final SEV-2 that says what ended it; fields the cases add start on line 17."""
 
 P = "postmortems/INC-2026-05-29-001.md"
 N = "nearmisses/NM-2026-06-02-001.md"
@@ -410,3 +406,33 @@ def test_validation_never_modifies_files(archive_root: Path, make_config: MAKE) 
     before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
     load_archive(make_config(archive_root))
     assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths} == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"title": "Outage #42 in checkout"},
+            [
+                f"{P}:3: warning: title: the text after ' #' was read as a YAML comment; "
+                'quote the value: title: "Outage #42 in checkout"'
+            ],
+        ),
+        (
+            {"trigger": "Config push #7 to every region"},
+            [
+                f"{P}:17: warning: trigger: the text after ' #' was read as a YAML comment; "
+                'quote the value: trigger: "Config push #7 to every region"'
+            ],
+        ),
+        ({"title": '"Outage #42 in checkout"'}, []),
+        ({"sev": "2  # was 3 before the review"}, []),
+        ({"date": "2026-05-29 # the day it started"}, []),
+    ],
+)
+def test_an_unquoted_hash_in_text_is_a_located_warning(
+    archive_root: Path, make_config: MAKE, changes: dict[str, str], expected: list[str]
+) -> None:
+    write(archive_root, P, front_matter(BASE_PM, **changes))
+    found = [line for line in lines_of(archive_root, make_config(archive_root)) if "' #'" in line]
+    assert found == expected

@@ -54,6 +54,15 @@ def check_value(
 ) -> Any:
     """Check one value (a scalar or a list of text) and report at its own line."""
     line = doc.line_of(path)
+    cut = doc.comment_cuts.get(path)
+    if (
+        cut is not None
+        and spec.type == "str"
+        and not spec.choices
+        and (spec.search is None or spec.search.type == "text")
+    ):
+        # an unquoted ' #' started a YAML comment: the rest of the author's text is gone
+        report.warning(cut.line, label, cut.message)
     if spec.type == "str_list":
         if value is None:
             return []
