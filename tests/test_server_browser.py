@@ -114,5 +114,5 @@ def test_archive_search_page_talks_to_the_api(
     results = page.locator("#pm-results li").count()
     assert (results > 0) == expect_results
     if not expect_results:
-        assert "wildcard" in page.locator("#pm-status").text_content().lower()  # type: ignore[union-attr]
+        assert "wildcard" in page.locator("#pm-note").text_content().lower()  # type: ignore[union-attr]
     assert page.evaluate("window.__violations") == []

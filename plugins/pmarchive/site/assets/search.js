@@ -1,6 +1,8 @@
-/* pmarchive search: the /search/ page (results as you type, facets, paging) and Enter in the
-   header box. Talks to /api/search when `pmarchive serve` answers it; on a static host, to the
-   Pagefind index the build wrote into pagefind/. Both render the same way. */
+/* pmarchive search: the /search/ page (results as you type, facets that toggle, paging, a
+   did-you-mean for filter values outside the vocabulary) and Enter in the header box. Talks to
+   /api/search when `pmarchive serve` answers it; on a static host, to the Pagefind index the
+   build wrote into pagefind/. Both render the same way. Every value from a record or the index
+   reaches the page as text (textContent, setAttribute), never as markup. */
 (function () {
   "use strict";
   /* The site root as a path, from Material's page config (the site may live under a sub-path). */
@@ -37,63 +39,198 @@
   var PAGE_SIZE = 20;
   var staticMode = false; /* set once /api/search has said it is not there */
   var pagefind = null; /* the Pagefind module, loaded once */
-  var pages = document.createElement("nav");
-  pages.className = "pm-pages";
+
+  function make(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text != null) node.textContent = String(text);
+    return node;
+  }
+
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+  }
+
+  var note = make("p", "pm-note");
+  note.id = "pm-note";
+  note.setAttribute("role", "alert");
+  note.hidden = true;
+  status.parentNode.insertBefore(note, status.nextSibling);
+  var chips = make("div", "pm-chips");
+  chips.id = "pm-chips";
+  chips.setAttribute("aria-label", "Active filters");
+  facets.parentNode.insertBefore(chips, facets);
+  var pages = make("nav", "pm-pages");
   pages.setAttribute("aria-label", "Result pages");
   results.parentNode.insertBefore(pages, results.nextSibling);
 
-  function esc(text) {
-    var div = document.createElement("div");
-    div.textContent = text == null ? "" : String(text);
-    return div.innerHTML;
-  }
-
-  /* Pagefind's excerpt with only its <mark> kept and everything else as escaped text, whatever
-     the index holds: an inert document parses it, so nothing in it loads or runs. */
-  function marksOnly(fragment) {
-    var body = new DOMParser().parseFromString(String(fragment || ""), "text/html").body;
-    var out = "";
-    Array.prototype.forEach.call(body.childNodes, function (node) {
-      out += node.nodeName === "MARK" ? "<mark>" + esc(node.textContent) + "</mark>"
-        : esc(node.textContent);
+  /* A snippet (the server's: escaped text with <mark> around matches; or Pagefind's excerpt) as
+     nodes: an inert document parses it, its text is copied as text and only <mark> is kept. */
+  function snippetNodes(fragment) {
+    var parsed = new DOMParser().parseFromString(String(fragment || ""), "text/html").body;
+    var out = document.createDocumentFragment();
+    Array.prototype.forEach.call(parsed.childNodes, function (node) {
+      out.appendChild(node.nodeName === "MARK" ? make("mark", "", node.textContent)
+        : document.createTextNode(node.textContent));
     });
     return out;
+  }
+
+  /* --- the query's filters, as tokens of the box ------------------------------------------ */
+  var FILTER = /(^|\s)(-?)(\w+):("[^"]*"|\S*)/g;
+
+  function tokens(q) {
+    var found = [];
+    q.replace(FILTER, function (match, lead, negate, name, value) {
+      found.push({ text: match.slice(lead.length), negate: negate, name: name.toLowerCase(),
+        value: value.replace(/^"|"$/g, "") });
+      return match;
+    });
+    return found;
+  }
+
+  function filterToken(name, value) {
+    return name + ":" + (/\s/.test(value) ? '"' + value + '"' : value);
+  }
+
+  function hasToken(q, token) {
+    return (" " + q + " ").indexOf(" " + token + " ") !== -1;
+  }
+
+  function withoutToken(q, token) {
+    return (" " + q + " ").split(" " + token + " ").join(" ").replace(/\s+/g, " ").trim();
+  }
+
+  /* --- rendering --------------------------------------------------------------------------- */
+  function renderChips(q) {
+    clear(chips);
+    tokens(q).forEach(function (token) {
+      if (!token.value) return;
+      var chip = make("button", "pm-chip");
+      chip.type = "button";
+      chip.setAttribute("data-filter", token.text);
+      chip.setAttribute("aria-label", "Remove the filter " + token.text);
+      chip.appendChild(make("span", "", token.text));
+      chip.appendChild(make("span", "pm-chip-x", "×"));
+      chips.appendChild(chip);
+    });
+  }
+
+  function renderHit(hit) {
+    var item = make("li", "pm-hit");
+    item.setAttribute("data-id", hit.id);
+    var link = make("a", "", hit.id);
+    link.setAttribute("href", base + hit.url);
+    item.appendChild(link);
+    item.appendChild(document.createTextNode(" "));
+    item.appendChild(make("span", "pm-hit-title", hit.title));
+    item.appendChild(document.createTextNode(" "));
+    item.appendChild(make("span", "pm-badge", hit.sev ? "SEV-" + hit.sev : hit.kind));
+    item.appendChild(document.createTextNode(" "));
+    item.appendChild(make("span", "pm-hit-date", hit.date));
+    var snippet = make("p", "pm-snippet");
+    snippet.appendChild(snippetNodes(hit.snippet));
+    item.appendChild(snippet);
+    return item;
+  }
+
+  function renderFacets(data) {
+    clear(facets);
+    Object.keys(data.facets).forEach(function (name) {
+      var counts = data.facets[name];
+      var keys = Object.keys(counts);
+      if (!keys.length) return;
+      var group = make("div", "pm-facet");
+      group.setAttribute("data-facet", name);
+      group.appendChild(make("strong", "", name));
+      keys.forEach(function (key) {
+        var token = filterToken(name, key);
+        var active = hasToken(data.query, token);
+        var button = make("button", "pm-facet-value" + (active ? " pm-active" : ""));
+        button.type = "button";
+        button.setAttribute("data-filter", token);
+        button.setAttribute("aria-pressed", active ? "true" : "false");
+        button.appendChild(document.createTextNode(key + " "));
+        button.appendChild(make("span", "pm-count", counts[key]));
+        group.appendChild(document.createTextNode(" "));
+        group.appendChild(button);
+      });
+      facets.appendChild(group);
+    });
+  }
+
+  function pageButton(number, label, current, className) {
+    var button = make("button", className || "pm-page-number", label);
+    button.type = "button";
+    button.setAttribute("data-page", String(number));
+    if (current) button.setAttribute("aria-current", "page");
+    return button;
+  }
+
+  /* previous, the first, the last and the pages around this one, next: any page in two clicks */
+  function renderPages(data) {
+    clear(pages);
+    var last = Math.max(1, Math.ceil(data.total / data.limit));
+    if (last < 2) return;
+    var previous = pageButton(data.page - 1, "← previous", false, "pm-page-prev");
+    previous.disabled = data.page <= 1;
+    pages.appendChild(previous);
+    var shown = [];
+    for (var n = 1; n <= last; n++) {
+      if (n === 1 || n === last || Math.abs(n - data.page) <= 2) shown.push(n);
+    }
+    shown.forEach(function (number, i) {
+      if (i && number - shown[i - 1] > 1) pages.appendChild(make("span", "pm-page-gap", "…"));
+      pages.appendChild(pageButton(number, String(number), number === data.page));
+    });
+    var next = pageButton(data.page + 1, "next →", false, "pm-page-next");
+    next.disabled = data.page >= last;
+    pages.appendChild(next);
+    pages.appendChild(make("span", "pm-page", "page " + data.page + " of " + last));
   }
 
   function render(data) {
     results.setAttribute("data-query", data.query);
     results.setAttribute("data-engine", data.engine || "api");
-    status.textContent = data.total + " result" + (data.total === 1 ? "" : "s");
-    results.innerHTML = data.results.map(function (hit) {
-      var sev = hit.sev ? "SEV-" + hit.sev : hit.kind;
-      return '<li class="pm-hit" data-id="' + esc(hit.id) + '">' +
-        '<a href="' + esc(base + hit.url) + '">' + esc(hit.id) + "</a> " +
-        '<span class="pm-hit-title">' + esc(hit.title) + "</span> " +
-        '<span class="pm-badge">' + esc(sev) + "</span> " +
-        '<span class="pm-hit-date">' + esc(hit.date) + "</span>" +
-        /* snippets are HTML-escaped with <mark> around matches (the server's, or marksOnly) */
-        '<p class="pm-snippet">' + hit.snippet + "</p></li>";
-    }).join("");
-    facets.innerHTML = Object.keys(data.facets).map(function (name) {
-      var counts = data.facets[name];
-      var keys = Object.keys(counts);
-      if (!keys.length) return "";
-      return '<div class="pm-facet" data-facet="' + esc(name) + '"><strong>' + esc(name) +
-        "</strong> " + keys.map(function (key) {
-          return '<button type="button" class="pm-facet-value" data-filter="' +
-            esc(name + ":" + key) + '">' + esc(key) + ' <span class="pm-count">' +
-            counts[key] + "</span></button>";
-        }).join(" ") + "</div>";
-    }).join("");
-    var last = Math.max(1, Math.ceil(data.total / data.limit));
-    pages.innerHTML = last < 2 ? "" :
-      '<button type="button" class="pm-page-prev" data-page="' + (data.page - 1) + '"' +
-      (data.page <= 1 ? " disabled" : "") + ">← previous</button> " +
-      '<span class="pm-page">page ' + data.page + " of " + last + "</span> " +
-      '<button type="button" class="pm-page-next" data-page="' + (data.page + 1) + '"' +
-      (data.page >= last ? " disabled" : "") + ">next →</button>";
+    results.setAttribute("data-page", String(data.page));
+    var first = data.total ? (data.page - 1) * data.limit + 1 : 0;
+    var end = Math.min(data.total, data.page * data.limit);
+    status.textContent = data.total + " result" + (data.total === 1 ? "" : "s") +
+      (data.total > data.limit ? ", " + first + "–" + end + " shown" : "");
+    clear(results);
+    data.results.forEach(function (hit) { results.appendChild(renderHit(hit)); });
+    renderFacets(data);
+    renderPages(data);
   }
 
+  /* "No class 'cache-stampeed'; did you mean cache-stampede?" with a link applying it */
+  function showNote(reply) {
+    clear(note);
+    note.hidden = false;
+    note.appendChild(document.createTextNode(reply.error || "The query could not be run."));
+    if (reply.suggested_query) {
+      note.appendChild(document.createTextNode(" "));
+      var link = make("a", "pm-suggestion", "Search for " + reply.suggested_query);
+      link.setAttribute("href", "?query=" + encodeURIComponent(reply.suggested_query));
+      link.setAttribute("data-query", reply.suggested_query);
+      note.appendChild(link);
+    }
+  }
+
+  function hideNote() {
+    note.hidden = true;
+    clear(note);
+  }
+
+  function showRefusal(reply) {
+    showNote(reply);
+    status.textContent = "";
+    clear(results);
+    clear(pages);
+    clear(facets);
+  }
+
+  /* --- the API ------------------------------------------------------------------------------ */
   function apiSearch(q) {
     var url = base + "api/search?limit=" + PAGE_SIZE + "&page=" + page + "&q=" +
       encodeURIComponent(q);
@@ -103,21 +240,68 @@
     });
   }
 
+  /* --- Pagefind on a static host ------------------------------------------------------------ */
   /* The static index's facets, named as the API names them (site/static_search.py FILTERS). */
   var FACETS = ["class", "sev", "team", "kind", "year"];
-  var FILTER = /(^|\s)(-?)(\w+):("[^"]*"|\S+)/g;
+  var NAMES = { classes: "class", teams: "team", kinds: "kind", type: "kind", severity: "sev" };
+  /* the API's other spellings of a kind (search/query.py KIND_ALIASES) */
+  var KIND_ALIASES = {
+    "post-mortem": ["postmortem"], postmortems: ["postmortem"], incident: ["postmortem"],
+    incidents: ["postmortem"], nearmiss: ["near-miss", "weak-signal"],
+    nearmisses: ["near-miss", "weak-signal"], near_miss: ["near-miss"],
+    weaksignal: ["weak-signal"], weak_signal: ["weak-signal"]
+  };
+  var KINDS = ["postmortem", "near-miss", "weak-signal"];
+  var API_ONLY = ["factor", "service", "alert", "status", "after", "before", "title", "summary",
+    "body", "id"];
+
+  /* edit distance, for the did-you-mean of a static filter value */
+  function distance(a, b) {
+    var row = [];
+    for (var j = 0; j <= b.length; j++) row.push(j);
+    for (var i = 1; i <= a.length; i++) {
+      var previous = row[0];
+      row[0] = i;
+      for (j = 1; j <= b.length; j++) {
+        var kept = row[j];
+        row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+        previous = kept;
+      }
+    }
+    return row[b.length];
+  }
+
+  function closest(value, candidates) {
+    var best = null;
+    var score = Infinity;
+    candidates.forEach(function (candidate) {
+      var d = distance(value.toLowerCase(), candidate.toLowerCase());
+      if (d < score) { score = d; best = candidate; }
+    });
+    return best !== null && score <= Math.max(2, Math.floor(best.length * 0.4)) ? best : null;
+  }
 
   /* The query box's grammar, as far as Pagefind goes: words, and facet filters (sev:1..2 is
-     any of its levels). What needs the API (other filters, dates, negation) is reported. */
-  function staticQuery(q) {
+     any of its levels). What needs the API (other filters, dates, negation) is reported; a
+     value the index does not hold is refused with a did-you-mean, as the API refuses it. */
+  function staticQuery(q, all) {
     var filters = {};
     var unsupported = [];
+    var refusal = null;
     var text = q.replace(FILTER, function (match, lead, negate, name, value) {
-      name = name.toLowerCase();
+      var token = match.slice(lead.length);
+      name = NAMES[name.toLowerCase()] || name.toLowerCase();
       value = value.replace(/^"|"$/g, "");
       var range = /^(\d+)\.\.(\d+)$/.exec(value);
-      if (negate || FACETS.indexOf(name) === -1) {
-        unsupported.push(match.trim());
+      if (FACETS.indexOf(name) === -1 && API_ONLY.indexOf(name) === -1) {
+        if (!value || !/^[A-Za-z_]+$/.test(name) || value.charAt(0) === "/") return match;
+        var field = closest(name, FACETS.concat(API_ONLY));
+        refusal = refusal || {
+          error: "No filter '" + name + ":'" + (field ? "; did you mean " + field + ":?" : ""),
+          suggested_query: field ? q.replace(token, negate + field + ":" + value) : null
+        };
+      } else if (negate || FACETS.indexOf(name) === -1) {
+        unsupported.push(token);
       } else if (name === "sev" && range) {
         var any = [];
         for (var level = +range[1]; level <= +range[2] && any.length < 10; level++) {
@@ -125,17 +309,43 @@
         }
         filters.sev = { any: any };
       } else {
-        filters[name] = (filters[name] || []).concat([value]);
+        /* kinds are a fixed list; classes and teams are known here only as far as some record
+           holds them, so only a near miss of one of those is refused */
+        var known = name === "kind" ? KINDS :
+          (name === "class" || name === "team") ? Object.keys(all[name] || {}) : [];
+        var values = name === "kind" && KIND_ALIASES[value.toLowerCase()] ?
+          KIND_ALIASES[value.toLowerCase()] : [value];
+        var suggestion = closest(value, known);
+        if (known.length && values.every(function (v) { return known.indexOf(v) === -1; }) &&
+            (suggestion || name === "kind")) {
+          refusal = refusal || {
+            error: "No " + name + " '" + value + "'" +
+              (suggestion ? "; did you mean " + suggestion + "?" : ""),
+            suggested_query: suggestion ?
+              q.replace(token, filterToken(name, suggestion)) : null
+          };
+        }
+        filters[name] = (filters[name] || []).concat(values.length > 1 ? [{ any: values }] :
+          values);
       }
       return lead;
     }).replace(/(^|\s)(AND|OR|NOT)(?=\s|$)/g, " ").replace(/["()]/g, " ").trim();
-    return { text: text, filters: filters, unsupported: unsupported };
+    Object.keys(filters).forEach(function (name) {
+      /* one value is a plain filter; an alias standing for several is "any of them" */
+      var list = filters[name];
+      if (Array.isArray(list) && list.length === 1 && typeof list[0] === "object") {
+        filters[name] = list[0];
+      }
+    });
+    return { text: text, filters: filters, unsupported: unsupported, refusal: refusal };
   }
 
   function loadPagefind() {
     if (!pagefind) {
       pagefind = import(base + "pagefind/pagefind.js").then(function (module) {
-        return module.options({ baseUrl: base }).then(function () { return module; });
+        return module.options({ baseUrl: base }).then(function () {
+          return module.filters().then(function (all) { return { module: module, all: all }; });
+        });
       });
     }
     return pagefind;
@@ -150,45 +360,43 @@
   }
 
   function staticSearch(q) {
-    var parsed = staticQuery(q);
-    return loadPagefind().then(function (module) {
+    return loadPagefind().then(function (loaded) {
+      var parsed = staticQuery(q, loaded.all);
+      if (parsed.refusal) return { refusal: parsed.refusal };
       var hasFilters = Object.keys(parsed.filters).length > 0;
-      if (!parsed.text && !hasFilters) {
-        return module.filters().then(function (all) { return { all: all, found: null }; });
-      }
-      return module.search(parsed.text || null, { filters: parsed.filters })
-        .then(function (found) { return { all: null, found: found }; });
-    }).then(function (reply) {
-      var found = reply.found;
-      var hits = found ? found.results : [];
-      var shown = hits.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
-      return Promise.all(shown.map(function (hit) { return hit.data(); })).then(function (rows) {
-        var facetCounts = {};
-        FACETS.forEach(function (name) {
-          facetCounts[name] = sorted((found ? found.filters : reply.all)[name]);
+      var search = !parsed.text && !hasFilters ? Promise.resolve(null) :
+        loaded.module.search(parsed.text || null, { filters: parsed.filters });
+      return search.then(function (found) {
+        var hits = found ? found.results : [];
+        var shown = hits.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
+        return Promise.all(shown.map(function (hit) { return hit.data(); })).then(function (rows) {
+          var facetCounts = {};
+          FACETS.forEach(function (name) {
+            facetCounts[name] = sorted((found ? found.filters : loaded.all)[name]);
+          });
+          return {
+            engine: "pagefind",
+            query: q,
+            total: hits.length,
+            page: page,
+            limit: PAGE_SIZE,
+            unsupported: parsed.unsupported,
+            facets: facetCounts,
+            results: rows.map(function (row) {
+              var meta = row.meta || {};
+              var url = String(row.url || "");
+              return {
+                id: meta.id || "",
+                title: meta.title || "",
+                kind: meta.kind || "",
+                sev: meta.sev || null,
+                date: meta.date || "",
+                url: url.indexOf(base) === 0 ? url.slice(base.length) : url.replace(/^\//, ""),
+                snippet: row.excerpt
+              };
+            })
+          };
         });
-        return {
-          engine: "pagefind",
-          query: q,
-          total: hits.length,
-          page: page,
-          limit: PAGE_SIZE,
-          unsupported: parsed.unsupported,
-          facets: facetCounts,
-          results: rows.map(function (row) {
-            var meta = row.meta || {};
-            var url = String(row.url || "");
-            return {
-              id: meta.id || "",
-              title: meta.title || "",
-              kind: meta.kind || "",
-              sev: meta.sev || null,
-              date: meta.date || "",
-              url: url.indexOf(base) === 0 ? url.slice(base.length) : url.replace(/^\//, ""),
-              snippet: marksOnly(row.excerpt),
-            };
-          }),
-        };
       });
     });
   }
@@ -197,6 +405,7 @@
     return staticSearch(q).then(function (data) {
       if (ticket !== latest) return;
       form.classList.remove("pm-no-api");
+      if (data.refusal) return showRefusal(data.refusal);
       render(data);
       if (data.unsupported.length) {
         status.textContent += " (ignored here, they need the archive's search API: " +
@@ -205,28 +414,35 @@
     }, function () {
       if (ticket !== latest) return;
       form.classList.add("pm-no-api");
-      results.innerHTML = "";
-      pages.innerHTML = "";
+      clear(results);
+      clear(pages);
       status.textContent = "Full-text search needs the archive's search API or the static " +
         "search index, and this site has neither (run `pmarchive serve`). Use the search box " +
         "at the top of the page instead: it searches the site's other pages in your browser.";
     });
   }
 
-  function run() {
+  /* --- running a search, and the URL that holds it ------------------------------------------ */
+  function stateUrl(q) {
+    return "?query=" + encodeURIComponent(q) + (page > 1 ? "&page=" + page : "");
+  }
+
+  /* ``push``: a new history entry (a facet, a page, a submitted query), so back returns to the
+     previous results; typing replaces the current one. */
+  function run(push) {
     var q = box.value;
     var ticket = ++latest;
-    history.replaceState(null, "", "?query=" + encodeURIComponent(q) +
-      (page > 1 ? "&page=" + page : ""));
+    if (push && window.location.search !== stateUrl(q)) {
+      history.pushState({ query: q, page: page }, "", stateUrl(q));
+    } else {
+      history.replaceState({ query: q, page: page }, "", stateUrl(q));
+    }
+    hideNote();
+    renderChips(q);
     if (staticMode) return showStatic(q, ticket);
     apiSearch(q).then(function (reply) {
       if (ticket !== latest) return;
-      if (!reply.ok) {
-        status.textContent = reply.data.error || "The query could not be run.";
-        results.innerHTML = "";
-        pages.innerHTML = "";
-        return;
-      }
+      if (!reply.ok) return showRefusal(reply.data || {});
       render(reply.data);
     }).catch(function () {
       if (ticket !== latest) return;
@@ -235,39 +451,69 @@
     });
   }
 
+  function searchFor(q) {
+    box.value = q;
+    page = 1;
+    clearTimeout(timer);
+    run(true);
+  }
+
   box.addEventListener("input", function () {
     page = 1;
     clearTimeout(timer);
-    timer = setTimeout(run, 200);
+    timer = setTimeout(function () { run(false); }, 200);
   });
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     clearTimeout(timer);
-    run();
+    page = 1;
+    run(true);
   });
+  /* a facet value toggles: on adds its filter to the query, on again removes it */
   facets.addEventListener("click", function (event) {
     var button = event.target.closest ? event.target.closest(".pm-facet-value") : null;
     if (!button) return;
-    var filter = button.getAttribute("data-filter");
-    if (box.value.indexOf(filter) === -1) box.value = (box.value + " " + filter).trim();
-    page = 1;
-    run();
+    var token = button.getAttribute("data-filter");
+    var q = box.value.trim();
+    searchFor(hasToken(q, token) ? withoutToken(q, token) : (q + " " + token).trim());
+  });
+  chips.addEventListener("click", function (event) {
+    var chip = event.target.closest ? event.target.closest(".pm-chip") : null;
+    if (chip) searchFor(withoutToken(box.value.trim(), chip.getAttribute("data-filter")));
+  });
+  note.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a.pm-suggestion") : null;
+    if (!link) return;
+    event.preventDefault();
+    searchFor(link.getAttribute("data-query"));
   });
   pages.addEventListener("click", function (event) {
     var button = event.target.closest ? event.target.closest("button[data-page]") : null;
     if (!button || button.disabled) return;
     page = Math.max(1, parseInt(button.getAttribute("data-page"), 10) || 1);
-    run();
+    clearTimeout(timer);
+    run(true);
+    form.scrollIntoView({ block: "start" });
   });
-  var params = new URLSearchParams(window.location.search);
-  var initial = params.get("query");
-  if (initial === null && params.get("q") !== null) {
-    /* an old link with `q`: take the words, and close the overlay Material opened for them */
-    initial = params.get("q");
-    var overlay = document.querySelector('[data-md-toggle="search"]');
-    if (overlay) setTimeout(function () { overlay.checked = false; }, 0);
+
+  function fromLocation() {
+    var params = new URLSearchParams(window.location.search);
+    var initial = params.get("query");
+    if (initial === null && params.get("q") !== null) {
+      /* an old link with `q`: take the words, and close the overlay Material opened for them */
+      initial = params.get("q");
+      var overlay = document.querySelector('[data-md-toggle="search"]');
+      if (overlay) setTimeout(function () { overlay.checked = false; }, 0);
+    }
+    box.value = initial === null ? "" : initial;
+    page = Math.max(1, parseInt(params.get("page"), 10) || 1);
   }
-  if (initial !== null) box.value = initial;
-  page = Math.max(1, parseInt(params.get("page"), 10) || 1);
-  run();
+
+  window.addEventListener("popstate", function () {
+    fromLocation();
+    clearTimeout(timer);
+    run(false);
+  });
+  fromLocation();
+  run(false);
 })();
