@@ -12,6 +12,14 @@ from .conftest import BASE_NM, BASE_PM, front_matter, write
 from .sites import build_site
 
 PM_PATH = "postmortems/INC-2026-05-29-001.md"
+
+
+@pytest.fixture(autouse=True)
+def own_key_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The record cache's signing key goes to the user's cache folder: the test's own."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+
+
 NM_PATH = "nearmisses/NM-2026-06-02-001.md"
 
 

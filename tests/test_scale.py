@@ -17,6 +17,12 @@ from .sites import build_site
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def own_key_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The record cache's signing key goes to the user's cache folder: the test's own."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+
+
 def synthetic_site(root: Path, count: int) -> Path:
     write_archive(root, count, ROOT / "taxonomy")
     return build_site(root)

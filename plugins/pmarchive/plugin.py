@@ -31,6 +31,7 @@ from mkdocs.utils import get_relative_url
 from pmarchive.core.diagnostics import Diagnostic, Severity
 from pmarchive.ingest.archive import load_archive
 from pmarchive.ingest.audience import AudienceError, resolve_audience
+from pmarchive.ingest.cache import RecordCache
 from pmarchive.ingest.docpages import check_doc_pages
 from pmarchive.pipeline import Generated, generate
 from pmarchive.search.index import IndexBusyError, IndexIntegrityError
@@ -153,7 +154,10 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         core = self.settings.archive
         # before MkDocs reads any page: its libyaml parse of a hostile front-matter can crash
         _report(check_doc_pages(Path(config.docs_dir), core.root, core), "the docs pages have")
-        full = load_archive(core)
+        cache = _record_cache(self.settings, Path(config.docs_dir))
+        full = load_archive(core, cache)
+        if cache is not None:
+            log.info("records: %d unchanged (cached), %d read", cache.hits, cache.misses)
         _report(full.diagnostics, "the archive has")
         custom_dir = config.theme.custom_dir
         try:
@@ -262,6 +266,19 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         for folder in (core.postmortems_path, core.nearmisses_path, core.taxonomy_path):
             if folder.is_dir():
                 server.watch(str(folder))
+
+
+def _record_cache(settings: Settings, docs_dir: Path) -> RecordCache | None:
+    """The record cache beside the search index (``.pmarchive/record-cache`` by default), or
+    None when that folder would be inside a watched folder (docs or records) or has no key."""
+    index_base = (settings.root / settings.search_index_dir).resolve()
+    home = index_base.parent if index_base.parent != settings.root.resolve() else index_base
+    directory = home / "record-cache"
+    core = settings.archive
+    watched = (docs_dir, core.postmortems_path, core.nearmisses_path, core.taxonomy_path)
+    if any(directory.is_relative_to(folder.resolve()) for folder in watched):
+        return None  # `mkdocs serve` would rebuild on every entry it writes
+    return RecordCache.open(directory, core)
 
 
 def _static_search_index(config: MkDocsConfig, generated: Generated) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pmarchive.core.diagnostics import Diagnostic, Reporter, Severity
 from pmarchive.core.suggest import did_you_mean
+from pmarchive.ingest.cache import RecordCache
 from pmarchive.ingest.config import ArchiveConfig
 from pmarchive.ingest.source import (
     SourceProblem,
@@ -77,13 +78,22 @@ def record_files(folder: Path) -> Iterator[Path]:
 
 
 def read_record(
-    kind: Kind, path: Path, taxonomy: Taxonomy, config: ArchiveConfig
+    kind: Kind,
+    path: Path,
+    taxonomy: Taxonomy,
+    config: ArchiveConfig,
+    cache: RecordCache | None = None,
 ) -> tuple[AnyRecord | None, list[Diagnostic]]:
-    """Read, parse and validate one file. Never raises for anything inside the file."""
+    """Read, parse and validate one file. Never raises for anything inside the file.
+
+    With a ``cache``, a file whose text (and everything else the result depends on, see
+    cache.py) is unchanged since a run that read it gets that run's record and diagnostics.
+    """
     rel = _relative(path, config.root)
     report = Reporter(rel)
     text = ""
     findings: list[LintFinding] = []
+    entry_key = ""
     try:
         size = check_file(path, config.root)
         # a file far beyond both caps is refused unread; one near them is read and measured
@@ -91,6 +101,11 @@ def read_record(
         if size > most:
             raise SourceProblem(1, _too_big(f"file is {size} bytes", config))
         text = read_text(path, most)
+        if cache is not None:
+            entry_key = cache.entry_key(kind, rel, text)
+            cached = cache.load(entry_key)
+            if cached is not None:
+                return cached
         split = split_frontmatter(text)
         body_bytes = len(split.body.encode("utf-8"))
         if body_bytes > config.max_body_bytes:
@@ -121,9 +136,12 @@ def read_record(
     except Exception as exc:  # last line of defence: one broken file must not end the run
         report.error(1, "", f"could not be read ({type(exc).__name__}: {exc})")
         record = None
+        entry_key = ""  # a bug or a passing fault, not a property of the file: never cached
     diagnostics = report.items + [
         Diagnostic(rel, f.line, Severity(f.severity), f.rule, f.message, f.column) for f in findings
     ]
+    if cache is not None and entry_key:
+        cache.store(entry_key, (record, diagnostics))
     return record, diagnostics
 
 
@@ -150,8 +168,11 @@ def _lint(
     return front + lint_record(record, taxonomy, today, config.lints, record.lint_ignore)
 
 
-def load_archive(config: ArchiveConfig) -> Archive:
-    """Every record that validates, and every problem in every file, in one pass."""
+def load_archive(config: ArchiveConfig, cache: RecordCache | None = None) -> Archive:
+    """Every record that validates, and every problem in every file, in one pass.
+
+    ``cache`` (cache.py) skips parsing, validating and linting files read before unchanged.
+    """
     taxonomy, diagnostics = load_taxonomy(
         config.taxonomy_path, config.root, config.lints.secret_rules
     )
@@ -173,12 +194,14 @@ def load_archive(config: ArchiveConfig) -> Archive:
             )
             continue
         for path in record_files(folder):
-            record, found = read_record(kind, path, taxonomy, config)
+            record, found = read_record(kind, path, taxonomy, config, cache)
             archive.diagnostics.extend(found)
             if isinstance(record, PostMortem):
                 archive.postmortems.append(record)
             elif isinstance(record, NearMiss):
                 archive.nearmisses.append(record)
+    if cache is not None and cache.misses:
+        cache.prune()
     _check_across_records(archive)
     archive.postmortems.sort(key=lambda r: (r.date, r.id), reverse=True)
     archive.nearmisses.sort(key=lambda r: (r.date, r.id), reverse=True)
