@@ -57,6 +57,9 @@ def test_static_search_finds_and_a_facet_narrows(
     assert (first.get_attribute("href") or "").startswith(("/postmortems/", "/nearmisses/"))
     marked = hits.first.locator(".pm-snippet mark").first.inner_text().lower()
     assert marked.startswith(word[:4])  # stemmed: "retry" marks "retries" too
+    for snippet in page.locator("#pm-results .pm-snippet").all_inner_texts():
+        # Pagefind indexes the built pages, so its excerpts are text: no Markdown in them
+        assert not any(mark in snippet for mark in ("##", "**", "](", "```", "|", "<")), snippet
 
     values = page.locator(f'.pm-facet[data-facet="{facet}"] .pm-facet-value')
     counts = [int(c) for c in values.locator(".pm-count").all_inner_texts()]
