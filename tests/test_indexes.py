@@ -42,6 +42,7 @@ def site(archive_root: Path) -> Path:
         cause_class="[cache-stampede]",
         alerts="[HighErrorRate]",
         teams="[checkout]",
+        evidence_gaps="[logs-rotated]",
     )
     incident(
         archive_root,
@@ -66,7 +67,17 @@ def site(archive_root: Path) -> Path:
         teams="[sre]",
     )
     nearmiss(
-        archive_root, "NM-2026-02-20-001", cause_class="[cache-stampede]", alerts="[HighErrorRate]"
+        archive_root,
+        "NM-2026-02-20-001",
+        cause_class="[cache-stampede]",
+        alerts="[HighErrorRate]",
+        evidence_gaps="[rotated-logs]",  # an old name of logs-rotated
+    )
+    write(
+        archive_root,
+        "taxonomy/gaps.yml",
+        "gaps:\n  logs-rotated:\n    title: Logs rotated away\n    aliases: [rotated-logs]\n"
+        "  clock-skew:\n    title: Clock skew between sources\n",
     )
     write(
         archive_root,
@@ -106,6 +117,8 @@ def card_ids(html: str) -> list[str]:
         ("classes/config-blast-radius", ["inc-2025-12-01-001"]),
         ("teams/sre", ["inc-2026-02-15-001", "inc-2025-12-01-001", "nm-2026-02-20-001"]),
         ("sev/1", ["inc-2026-02-15-001"]),
+        ("gaps/logs-rotated", ["inc-2026-01-10-001", "nm-2026-02-20-001"]),
+        ("gaps/clock-skew", []),
         (
             "quarters/2026-q1",
             ["inc-2026-03-01-001", "inc-2026-02-15-001", "inc-2026-01-10-001", "nm-2026-02-20-001"],
@@ -234,3 +247,11 @@ def test_long_listings_continue_on_numbered_pages(
         ["inc-2026-01-01-001"],
     ]
     assert not (site / "classes/retry-storm/4").exists()
+
+
+def test_evidence_gaps_have_a_register_page_and_linked_headers(site: Path) -> None:
+    register = (site / "evidence-gaps" / "index.html").read_text()
+    assert 'href="../gaps/logs-rotated/"' in register
+    assert 'href="../gaps/clock-skew/"' in register  # every gap of the taxonomy, zeros too
+    header = (site / "postmortems" / "inc-2026-01-10-001" / "index.html").read_text()
+    assert 'href="../../gaps/logs-rotated/"' in header

@@ -36,7 +36,7 @@ from .sites import MKDOCS_YML, REPO, build_site, load_at, page_overrides
 
 Render = Callable[[Archive, jinja2.Environment], str]
 
-OTHER_PAGES = ("trend", "risk", "health", "sev_audit", "review", "search")
+OTHER_PAGES = ("trend", "risk", "evidence_gaps", "health", "sev_audit", "review", "search")
 """Prefixes of the trend, review and search templates (tests/test_trend_templates.py)."""
 
 RUNBOOK = "runbooks/high-error-rate.md"

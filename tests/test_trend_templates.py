@@ -15,6 +15,7 @@ from pmarchive.site.trend_pages import (
     TrendContext,
     alert_section,
     class_section,
+    evidence_gaps_page,
     program_health_page,
     review_page,
     reviews_index,
@@ -33,6 +34,7 @@ Render = Callable[[TrendContext], str]
 RENDERS: dict[str, Render] = {
     "trends": trends_page,
     "risk_register": risk_page,
+    "evidence_gaps": evidence_gaps_page,
     "health": program_health_page,
     "sev_audit": sev_audit_page,
     "review": lambda ctx: review_page(ctx, ctx.quarters[-1]),
@@ -50,6 +52,7 @@ RENDERS: dict[str, Render] = {
 SHIPPED_FRAME = {
     "trends": "# Reliability trends\n",
     "risk_register": "# Pain-ranked risk register\n",
+    "evidence_gaps": "# Evidence-gap register\n",
     "health": "# Program health\n",
     "sev_audit": "# SEV audit\n",
     "review": "# Quarterly reliability review: 2026-Q4\n",
@@ -62,6 +65,7 @@ SHIPPED_FRAME = {
 SITE_PAGES = {
     "trends": "trends",
     "risk_register": "risk-register",
+    "evidence_gaps": "evidence-gaps",
     "health": "program-health",
     "sev_audit": "sev-audit",
     "review": "reviews/2026-q1",
@@ -110,6 +114,7 @@ def test_override_replaces_only_its_own_template(
     [
         ("trends", "{{ quarters[0] }} {{ today }} {{ top_count }}"),
         ("risk_register", "{{ weights.usd }} {{ register.entries|length }}"),
+        ("evidence_gaps", "{{ weights.nearmiss }} {{ gaps.entries|length }}"),
         ("review", "{{ quarter }} {{ previous_quarter }} {{ on_time }}"),
         ("sev_audit", "{{ deflation_count }} {{ newest_count }}"),
     ],

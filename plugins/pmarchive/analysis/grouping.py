@@ -1,5 +1,5 @@
-"""Records grouped by cause class, factor, team, service, alert, SEV and quarter, and where a
-record stands among the incidents of its classes (previous, next, recurrence)."""
+"""Records grouped by cause class, factor, team, service, alert, evidence gap, SEV and quarter,
+and where a record stands among the incidents of its classes (previous, next, recurrence)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ INDEX_KINDS: dict[str, IndexKind] = {
         IndexKind("teams", "Team", "Teams", lambda r: r.teams),
         IndexKind("services", "Service", "Services", lambda r: r.services),
         IndexKind("alerts", "Alert", "Alerts", lambda r: r.alerts),
+        IndexKind("gaps", "Evidence gap", "Evidence gaps", lambda r: r.evidence_gaps),
         IndexKind("sev", "Severity", "Severities", _sev_keys),
         IndexKind("quarters", "Quarter", "Quarters", lambda r: (r.quarter,)),
     )

@@ -67,6 +67,7 @@ def entity_keys(archive: Archive, groups: Groups, kind: str) -> list[str]:
         "teams": list(tax.teams),
         "services": list(tax.services),
         "alerts": list(tax.alerts),
+        "gaps": list(tax.gaps),
         "sev": [str(level) for level in tax.severity],
         "quarters": [],
     }

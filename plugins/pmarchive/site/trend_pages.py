@@ -96,8 +96,9 @@ def _class_link(src: str, slug: str) -> Markup:
     return fragment(f"[{md_text(slug)}]({rel_link(src, index_src('classes', slug))})")
 
 
-def _factor_link(src: str, slug: str) -> Markup:
-    return fragment(f"[{md_text(slug)}]({rel_link(src, index_src('factors', slug))})")
+def _term_link(src: str, kind: str, slug: str) -> Markup:
+    """A factor or an evidence gap, linked to its index page."""
+    return fragment(f"[{md_text(slug)}]({rel_link(src, index_src(kind, slug))})")
 
 
 def _record_link(src: str, record_id: str, section: str = "postmortems") -> Markup:
@@ -369,9 +370,7 @@ def _pain_table(src: str, register: an.PainRegister) -> Markup:
     label = {"factors": "Factor", "gaps": "Evidence gap"}[register.kind]
 
     def key(e: an.PainEntry) -> str:
-        if register.kind == "factors":
-            return _factor_link(src, e.slug)
-        return md_text(e.slug)
+        return _term_link(src, register.kind, e.slug)
 
     return _table(
         [
@@ -451,6 +450,20 @@ def risk_page(ctx: TrendContext) -> str:
         recurring=[_class_link(src, e.slug) for e in ctx.register.entries if e.recurring_after_fix],
         total_usd=_number(ctx.register.total_cents / 100, ",.0f"),
         archive_usd=_number(total, ",.0f"),
+    )
+
+
+def evidence_gaps_page(ctx: TrendContext) -> str:
+    """/evidence-gaps/: the evidence-gap register, the "investigate" line of the budget."""
+    src = "evidence-gaps.md"
+    _, gaps = _registers(ctx)
+    return ctx.page(
+        "evidence_gaps",
+        src,
+        table=_pain_table(src, gaps),
+        formula=_explain(an.gap_register),
+        weights=_weights(ctx.weights),
+        gaps=gaps,
     )
 
 
@@ -757,6 +770,7 @@ def trend_pages(ctx: TrendContext) -> dict[str, str]:
     pages = {
         "trends.md": trends_page(ctx),
         "risk-register.md": risk_page(ctx),
+        "evidence-gaps.md": evidence_gaps_page(ctx),
         "program-health.md": program_health_page(ctx),
         "sev-audit.md": sev_audit_page(ctx),
         "reviews/index.md": reviews_index(ctx),
