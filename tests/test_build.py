@@ -186,3 +186,67 @@ def test_render_writes_the_header_into_each_record_markdown(archive_root: Path) 
     header, body = rest.lstrip("\n").split("\n\n", 1)  # the header is one raw-HTML block
     assert header.startswith('<div class="pm-header"') and header.endswith("</div>")
     assert body.startswith("## Summary\n\nPricing cache flush")
+
+
+def _stored_documents(index_dir: Path) -> list[dict]:
+    from whoosh import index as whoosh_index
+
+    from pmarchive.search.index import current_dir
+
+    current = current_dir(index_dir)
+    assert current is not None
+    with whoosh_index.open_dir(str(current)).searcher() as searcher:
+        return sorted((dict(fields) for fields in searcher.all_stored_fields()), key=str)
+
+
+def test_index_built_in_a_second_process_matches_the_in_process_one(archive_root: Path) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from pmarchive.ingest.archive import load_archive
+    from pmarchive.pipeline import generate
+    from pmarchive.settings import read_settings
+
+    write(archive_root, PM_PATH, front_matter(BASE_PM))
+    other = front_matter(BASE_PM, id="INC-2026-05-30-001", date="2026-05-30")
+    write(archive_root, "postmortems/INC-2026-05-30-001.md", other)
+    write(archive_root, NM_PATH, front_matter(BASE_NM))
+    results = {}
+    for where in ("here", "there"):
+        settings = read_settings(
+            archive_root, {"today": "2026-11-24", "search_index_dir": f".idx-{where}"}
+        )
+        full = load_archive(settings.archive)
+        if where == "here":
+            generated = generate(full, settings, "internal")
+            assert generated.pending_headers is None and generated.headers
+        else:
+            spawn = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as executor:
+                generated = generate(full, settings, "internal", background=executor)
+                assert generated.pending_headers is not None and not generated.headers
+                generated.finish_headers()
+        results[where] = (
+            dict(generated.headers),
+            generated.index_stats,
+            _stored_documents(settings.index_dir("internal")),
+        )
+    here, there = results["here"], results["there"]
+    assert here[0] == there[0] and len(here[0]) == 3
+    assert "INC-2026-05-30-001" in here[0]["postmortems/inc-2026-05-29-001.md"]  # similar
+    assert here[1] == there[1] and here[1] is not None and here[1].added == 3
+    assert here[2] == there[2] and len(here[2]) == 3
+
+
+def test_an_index_failure_in_the_second_process_is_a_clean_build_error(
+    archive_root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from mkdocs.exceptions import PluginError
+
+    write(archive_root, PM_PATH, front_matter(BASE_PM))
+    (archive_root / ".pmarchive").mkdir()
+    (archive_root / ".pmarchive" / "search-index").write_text("a file, not a folder")
+    with pytest.raises((Abort, PluginError)) as raised:
+        build_site(archive_root)
+    assert "search index:" in str(raised.value) + caplog.text
+    assert "Traceback" not in caplog.text

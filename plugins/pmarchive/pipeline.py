@@ -8,7 +8,8 @@ to a folder, so the archive can move to another static site generator. Both call
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import jinja2
 from pmarchive.analysis.grouping import Groups, class_neighbours, group_records
 from pmarchive.ingest.archive import Archive
 from pmarchive.ingest.audience import for_audience
+from pmarchive.model.records import AnyRecord
 from pmarchive.search.index import IndexStats, build_index
 from pmarchive.search.results import Hit
 from pmarchive.search.searcher import ArchiveIndex
@@ -52,7 +54,11 @@ class Generated:
     """Source paths of the record pages among ``pages``."""
     headers: dict[str, str] = field(default_factory=dict)
     """The HTML header block of each record page, by source path, sanitised: it goes in front
-    of the page's rendered body (``pages`` holds only the meta and the body of a record)."""
+    of the page's rendered body (``pages`` holds only the meta and the body of a record).
+    Empty until ``finish_headers`` ran (``header`` runs it)."""
+    pending_headers: Callable[[], tuple[dict[str, str], IndexStats]] | None = None
+    """The header pass, waiting for the search index (similar records) when it is built in
+    another process; None once done."""
     data_files: dict[str, str] = field(default_factory=dict)
     """/data/: the audience's dataset and the JSON Schema of the front-matter."""
     assets: dict[str, bytes] = field(default_factory=dict)
@@ -65,6 +71,19 @@ class Generated:
     pages_env: jinja2.Environment = DEFAULT_ENVIRONMENT
     """The page templates of this build (the site's overrides first), for hand-written pages'
     generated parts (recent records, prior incidents)."""
+
+    def finish_headers(self) -> IndexStats | None:
+        """Wait for the search index if it is being built elsewhere, then render every record
+        header in one pass (errors of the index build are raised here)."""
+        if self.pending_headers is not None:
+            pending, self.pending_headers = self.pending_headers, None
+            self.headers, self.index_stats = pending()
+        return self.index_stats
+
+    def header(self, src_uri: str) -> str:
+        """A record page's header, handed out once (the build lets go of it afterwards)."""
+        self.finish_headers()
+        return self.headers.pop(src_uri, "")
 
 
 def data_files(archive: Archive) -> dict[str, str]:
@@ -83,13 +102,17 @@ def data_files(archive: Archive) -> dict[str, str]:
 
 
 def similar_records(
-    archive: Archive, index_dir: Path, limit: int
+    records: Sequence[AnyRecord], index_dir: Path, limit: int
 ) -> tuple[dict[str, list[Hit]], IndexStats]:
-    """Bring the audience's index up to date and list each record's similar records."""
-    stats = build_index(archive.records, index_dir)
+    """Bring the audience's index up to date and list each record's similar records.
+
+    A module-level function of picklable arguments, so a build can run it in a second process
+    (``generate``'s ``background``) while it renders the other pages.
+    """
+    stats = build_index(records, index_dir)
     searcher = ArchiveIndex(index_dir)
     try:
-        similar = searcher.similar_all(archive.by_id(), limit)
+        similar = searcher.similar_all([record.id for record in records], limit)
     finally:
         searcher.close()  # `mkdocs serve` rebuilds must not pile up open searchers
     return similar, stats
@@ -103,6 +126,7 @@ def generate(
     template_dirs: Sequence[Path] = (),
     doc_pages: frozenset[str] | None = None,
     linker: Linker = DIRECTORY_URLS,
+    background: Executor | None = None,
 ) -> Generated:
     """Every page, data file and asset of the site for ``audience``, from a checked archive.
 
@@ -110,6 +134,10 @@ def generate(
     the package's templates; ``doc_pages`` are the site's hand-written pages, which index pages
     may link to (runbooks). ``linker`` makes the links in raw HTML (record headers, chart
     scripts, redirects) in the build's URL mode; the plugin passes MkDocs' own.
+
+    With ``background`` (an executor of another process), the search index and the similar
+    records are computed there while the caller goes on: the record headers, which list similar
+    records, are then rendered by ``Generated.finish_headers`` (or the first ``header`` call).
     """
     archive = for_audience(full, audience)
     groups = group_records(archive.records)
@@ -117,20 +145,31 @@ def generate(
     env = template_environment(list(template_dirs))
     pages_env = page_environment(list(template_dirs))
 
-    similar, stats = similar_records(archive, settings.index_dir(audience), settings.similar_limit)
-    result = Generated(archive=archive, groups=groups, index_stats=stats, pages_env=pages_env)
+    index_args = (archive.records, settings.index_dir(audience), settings.similar_limit)
+    job = background.submit(similar_records, *index_args) if background is not None else None
+    result = Generated(archive=archive, groups=groups, pages_env=pages_env)
     for record in archive.records:
         result.pages[record.src_uri] = record_page_source(record)
-        header = record_header(
-            record,
-            archive.taxonomy,
-            env,
-            link,
-            class_neighbours(groups, record),
-            similar.get(record.id, []),
-            linker=linker,
-        )
-        result.headers[record.src_uri] = sanitize_html(header)
+
+    def headers() -> tuple[dict[str, str], IndexStats]:
+        similar, stats = job.result() if job is not None else similar_records(*index_args)
+        rendered: dict[str, str] = {}
+        for record in archive.records:
+            header = record_header(
+                record,
+                archive.taxonomy,
+                env,
+                link,
+                class_neighbours(groups, record),
+                similar.get(record.id, []),
+                linker=linker,
+            )
+            rendered[record.src_uri] = sanitize_html(header)
+        return rendered, stats
+
+    result.pending_headers = headers
+    if job is None:
+        result.finish_headers()
     result.record_uris = frozenset(result.pages)
     options = IndexOptions(same_class_limit=settings.same_class_limit, doc_pages=doc_pages)
     trends = TrendContext(
@@ -153,6 +192,7 @@ def write_generated(generated: Generated, out: Path) -> list[Path]:
     paths. Existing files are replaced only inside ``out``, which the caller made for it.
     """
     written: list[Path] = []
+    generated.finish_headers()
 
     def put(rel: str, data: bytes) -> None:
         target = out / rel

@@ -11,8 +11,11 @@ writes the static search index.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
 import shutil
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +115,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         self.audience = "internal"
         self.dirty = False
         self.leaks: list[str] = []
+        self.index_process: ProcessPoolExecutor | None = None
 
     @property
     def enabled(self) -> bool:
@@ -142,6 +146,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         self.leaks = []
         self.generated = None
+        self._stop_index_process()
         if self.enabled and self.audience == "public" and self.dirty:
             raise PluginError(
                 "a public build always starts from a clean site directory; drop --dirty"
@@ -160,6 +165,12 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             log.info("records: %d unchanged (cached), %d read", cache.hits, cache.misses)
         _report(full.diagnostics, "the archive has")
         custom_dir = config.theme.custom_dir
+        # The Whoosh index (and similar records) is built on the second core while MkDocs
+        # renders the other pages; record pages come last, and the first one waits for it.
+        if (os.cpu_count() or 1) > 1:
+            self.index_process = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+            )
         try:
             generated = self.generated = generate(
                 full,
@@ -168,14 +179,16 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
                 template_dirs=[Path(custom_dir)] if custom_dir else [],
                 doc_pages=frozenset(f.src_uri for f in files.documentation_pages()),
                 linker=mkdocs_linker(config, files),
+                background=self.index_process,
             )
         except (IndexBusyError, IndexIntegrityError) as exc:
             raise PluginError(f"search index: {exc}") from None
         if generated.archive.withheld:
             log.info("%d records withheld from the %s audience", generated.archive.withheld,
                      self.audience)  # fmt: skip
-        log.info("search index: %s", generated.index_stats)
-        for src_uri, text in [*generated.pages.items(), *generated.data_files.items()]:
+        records = generated.record_uris
+        pages = sorted(generated.pages.items(), key=lambda item: item[0] in records)
+        for src_uri, text in [*pages, *generated.data_files.items()]:
             files.append(File.generated(config, src_uri, content=text))
         for src_uri, blob in generated.assets.items():
             files.append(File.generated(config, src_uri, content=blob))
@@ -233,7 +246,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         if src in self.generated.record_uris:
             html = sanitize_html(html)  # record bodies may hold raw HTML: allow-list only
             # the header (sanitised, with the record's h1) comes first, outside Markdown
-            html = self.generated.headers.pop(src, "") + "\n" + html
+            html = self._record_header(src) + "\n" + html
         # MkDocs only logs links to missing pages at INFO level; a link to a withheld record
         # would tell the reader it exists, so it fails the build.
         for target in withheld_links(html, self.generated.archive.withheld_ids):
@@ -243,7 +256,33 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             )
         return html
 
+    def _record_header(self, src_uri: str) -> str:
+        assert self.generated is not None
+        waiting = self.generated.pending_headers is not None
+        try:
+            header = self.generated.header(src_uri)
+        except Exception as exc:  # raised in the index process, or that process died
+            self._stop_index_process()
+            raise PluginError(f"search index: {exc or type(exc).__name__}") from None
+        if waiting:
+            log.info("search index: %s", self.generated.index_stats)
+        return header
+
+    def _stop_index_process(self) -> None:
+        if self.index_process is not None:
+            self.index_process.shutdown(wait=True, cancel_futures=True)
+            self.index_process = None
+
+    def on_build_error(self, *, error: Exception) -> None:
+        self._stop_index_process()
+
+    def on_shutdown(self) -> None:
+        self._stop_index_process()
+
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.generated is not None and self.generated.pending_headers is not None:
+            self._record_header("")  # no record page was rendered: index errors still count
+        self._stop_index_process()
         # A --dirty rebuild keeps old files: a record just withheld from this audience must
         # not stay published by its page from an earlier build.
         if self.generated is not None:
