@@ -6,8 +6,10 @@
 Writes a synthetic archive (benchmarks/synthetic.py, deterministic), builds its Whoosh index and
 times ``ArchiveIndex.search`` (what /api/search calls, without HTTP) over bench.py's query mix
 plus paging (page 3 of a broad query) and as-you-type prefixes of one word, after one warm-up
-pass, then 30 words no query has used (nothing of theirs cached). This tree runs twice: with its
-caches off ("no cache": every query evaluated from the index) and on. With ``--compare REF`` the
+pass, then 30 words no query has used (nothing of theirs cached). This tree runs three times:
+with its caches off ("no caches": every query evaluated from the index), with the cache of scored
+terms only ("term cache": every query evaluated again, from the terms' kept scores), and with the
+cache of whole results too ("both": a repeated query is a lookup). With ``--compare REF`` the
 package as it is at REF (``git archive``) builds its own index of the same archive and is timed
 the same way; each side runs in its own process, and the ratio is the last column over the
 first.
@@ -59,8 +61,8 @@ def worker(archive: Path, index_dir: Path, repeats: int) -> dict[str, object]:
     built = time.perf_counter() - start
     cause_class = sorted(loaded.taxonomy.classes)[0]
     mix = [(q.label, q.text, 1) for q in query_mix(cause_class)] + EXTRA
-    cached = os.environ.get("SEARCH_BENCH_CACHE", "1") == "1"
-    options = {} if cached else {"leaf_cache": 0, "result_cache": 0}
+    caches = os.environ.get("SEARCH_BENCH_CACHES", "leaf,result").split(",")
+    options = {name + "_cache": 0 for name in ("leaf", "result") if name not in caches}
     index = ArchiveIndex(index_dir, loaded.taxonomy, **options)  # type: ignore[arg-type]
     times: dict[str, list[float]] = {label: [] for label, _, _ in mix}
     matches: dict[str, int] = {}
@@ -95,9 +97,9 @@ def worker(archive: Path, index_dir: Path, repeats: int) -> dict[str, object]:
 
 
 def run_worker(
-    code: Path, archive: Path, index_dir: Path, repeats: int, cache: bool = True
+    code: Path, archive: Path, index_dir: Path, repeats: int, caches: str = "leaf,result"
 ) -> dict[str, object]:
-    env = {**os.environ, "PYTHONPATH": str(code), "SEARCH_BENCH_CACHE": "1" if cache else "0"}
+    env = {**os.environ, "PYTHONPATH": str(code), "SEARCH_BENCH_CACHES": caches}
     out = subprocess.run(
         [sys.executable, __file__, "--worker", str(archive), str(index_dir), str(repeats)],
         env=env,
@@ -145,14 +147,19 @@ def main() -> None:
         work = Path(tmp)
         archive = work / "archive"
         write_archive(archive, args.records, ROOT / "taxonomy", nearmisses=args.nearmisses)
-        sides = {"no cache": (ROOT / "plugins", False), "this tree": (ROOT / "plugins", True)}
+        here = ROOT / "plugins"
+        sides = {
+            "no caches": (here, ""),
+            "term cache": (here, "leaf"),
+            "both": (here, "leaf,result"),
+        }
         if args.compare:
-            sides = {args.compare: (extract(args.compare, work / "ref"), True), **sides}
+            sides = {args.compare: (extract(args.compare, work / "ref"), "leaf,result"), **sides}
         runs: dict[str, list[dict[str, object]]] = {name: [] for name in sides}
         for round_ in range(args.rounds):
-            for n, (name, (code, cache)) in enumerate(sides.items()):
+            for n, (name, (code, caches)) in enumerate(sides.items()):
                 index_dir = work / f"index-{n}-{round_}"
-                runs[name].append(run_worker(code, archive, index_dir, args.queries, cache))
+                runs[name].append(run_worker(code, archive, index_dir, args.queries, caches))
         print_table(runs)
 
 
@@ -168,7 +175,7 @@ def print_table(runs: dict[str, list[dict[str, object]]]) -> None:
 
     def row(label: str, values: list[float], unit: str) -> None:
         ratio = f"{values[-1] / values[0]:>7.2f}x" if len(values) > 1 and values[0] else ""
-        print(f"{label:<{width}}" + "".join(f"{v:>11.1f} {unit:<2}" for v in values) + ratio)
+        print(f"{label:<{width}}" + "".join(f"{v:>11.2f} {unit:<2}" for v in values) + ratio)
 
     row("index build", [float(best[n]["build_s"]) for n in names], "s")  # type: ignore[arg-type]
     row("first pass (cold caches)", [float(best[n]["first_pass_ms"]) for n in names], "ms")  # type: ignore[arg-type]

@@ -20,6 +20,7 @@ from whoosh.searching import Searcher
 
 from pmarchive.model.taxonomy import Taxonomy
 from pmarchive.search.index import (
+    BODY_WORDS,
     IndexIntegrityError,
     _is_table,
     _read_json,
@@ -97,7 +98,7 @@ MAX_PREFIX_TERMS = 400
 
 
 def _bm25_term(
-    searcher: Searcher, q: query.Term, norms: Callable[[float, float], list[float]]
+    searcher: Searcher, q: query.Term, norms: Callable[[str, float, float], list[float]]
 ) -> Scores:
     """Whoosh's BM25F score of every document holding the term, as its collector would give
     (the stored weights already carry the field's boost); a block of postings at a time."""
@@ -108,11 +109,13 @@ def _bm25_term(
     field_name, text = q.fieldname, q.text
     if not isinstance(text, bytes):
         text = searcher.schema[field_name].to_bytes(text)
+    if field_name == "body" and BODY_WORDS in searcher.schema:
+        field_name = BODY_WORDS  # the same terms without positions: a fraction of the reading
     if (field_name, text) not in searcher.reader():
         return {}
-    b = weighting._field_B.get(field_name, weighting.B)
+    b = weighting._field_B.get(q.fieldname, weighting.B)
     k1 = weighting.K1
-    norm = norms(b, k1)  # per document: k1 * ((1 - b) + b * length / average length)
+    norm = norms(field_name, b, k1)  # per document: k1 * ((1 - b) + b * length / average length)
     factor = float(q.boost) * searcher.idf(field_name, text) * (k1 + 1)
     postings = searcher.postings(field_name, text)
     if not hasattr(postings, "_read_ids"):  # deletions or several segments: Whoosh's way
@@ -310,8 +313,7 @@ class ArchiveIndex:
         per generation; a prefix is its terms; anything else goes through Whoosh's collector
         (which costs several times as much per posting)."""
         if isinstance(q, query.Term) and q.fieldname in _TEXT_FIELDS:
-            field_name = q.fieldname
-            return _bm25_term(searcher, q, lambda b, k1: self._norms(searcher, field_name, b, k1))
+            return _bm25_term(searcher, q, lambda name, b, k1: self._norms(searcher, name, b, k1))
         if isinstance(q, query.Prefix) and q.fieldname in _TEXT_FIELDS:
             expanded = q.simplify(searcher.reader())
             terms = getattr(expanded, "subqueries", [expanded])
@@ -320,7 +322,8 @@ class ArchiveIndex:
                 for term in terms:
                     for d, v in self._leaf(searcher, term).items():
                         combined[d] = combined.get(d, 0.0) + v
-                return combined
+                boost = float(q.boost)
+                return {d: v * boost for d, v in combined.items()} if boost != 1.0 else combined
         top = searcher.search(q, limit=None, terms=False)
         return {docnum: float(score or 0.0) for score, docnum in top.top_n}
 
