@@ -12,6 +12,7 @@ import bisect
 import math
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -84,6 +85,52 @@ def shannon_entropy(value: str) -> float:
     return -sum(n / total * math.log2(n / total) for n in counts.values())
 
 
+# Non-ASCII characters a case-insensitive regex matches with an ASCII letter although
+# ``str.lower()`` does not turn them into that letter (or turns them into two characters):
+# "ſ" (long s) matches "s", dotless "ı" and dotted "İ" match "i", the Kelvin sign matches "k".
+# tests/test_lint_speed_equivalence.py checks this list against every code point.
+FOLD_SPECIAL = "\u0130\u0131\u017f\u212a"
+
+
+def folded(text: str) -> str | None:
+    """``text.lower()`` when it can stand in for case-insensitive matching of ASCII words.
+
+    Then an ASCII literal matches ``text`` case-insensitively at an offset exactly when its
+    lowercase form is found in the folded text at that offset, so a plain ``in`` test can show
+    that an expensive case-insensitive regex cannot match. ``None`` for a text holding one of
+    ``FOLD_SPECIAL``: callers then run every regex, as if nothing were known.
+    """
+    if not text.isascii() and any(char in text for char in FOLD_SPECIAL):
+        return None
+    low = text.lower()
+    return low if len(low) == len(text) else None
+
+
+class Anchors:
+    """Which lowercase literals a text contains, each looked up once per text.
+
+    A rule whose every match must contain one of its anchors is skipped for a text with none
+    of them; with no folded text (see ``folded``) every anchor counts as present.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.low = folded(text)
+        self._seen: dict[str, bool] = {}
+
+    def any(self, anchors: tuple[str, ...] | None) -> bool:
+        """Whether the text may hold a match of a rule with these anchors (``None``: no
+        anchors known, always true)."""
+        if self.low is None or anchors is None:
+            return True
+        for anchor in anchors:
+            present = self._seen.get(anchor)
+            if present is None:
+                present = self._seen[anchor] = anchor in self.low
+            if present:
+                return True
+        return False
+
+
 @dataclass(frozen=True)
 class _Detector:
     kind: str
@@ -91,6 +138,10 @@ class _Detector:
     group: int | str = 0
     checked: bool = True
     """Whether placeholder markers can clear a match (not for key blocks)."""
+    anchors: tuple[str, ...] | None = None
+    """Lowercase literals one of which every match contains, found by a plain substring test
+    before the regex runs (most texts hold no credential, and most regexes here start with a
+    lookbehind that makes the regex engine try every offset); ``None`` runs it always."""
 
 
 _ASSIGN = r"""["']?[ \t]*(?:=>|:=|=|:)[ \t]*["']?"""
@@ -106,9 +157,12 @@ _DETECTORS: tuple[_Detector, ...] = (
             r"[ \t]*[A-Za-z0-9+/=]{16,}"
         ),
         checked=False,
+        anchors=("-----begin",),
     ),
     _Detector(
-        "AWS access key id", re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])")
+        "AWS access key id",
+        re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])"),
+        anchors=("akia", "asia"),
     ),
     _Detector(
         "AWS secret access key",
@@ -118,6 +172,7 @@ _DETECTORS: tuple[_Detector, ...] = (
             + r"([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
         ),
         group=1,
+        anchors=("secret",),
     ),
     _Detector(
         "GitHub token",
@@ -125,12 +180,14 @@ _DETECTORS: tuple[_Detector, ...] = (
             r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})"
             r"(?![A-Za-z0-9_])"
         ),
+        anchors=("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
     ),
     _Detector(
         "Slack webhook URL",
         re.compile(
             r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{20,}"
         ),
+        anchors=("https://hooks.slack.com/",),
     ),
     _Detector(
         "Slack token",
@@ -138,20 +195,24 @@ _DETECTORS: tuple[_Detector, ...] = (
             r"(?<![A-Za-z0-9])xox[abprs]-(?=[A-Za-z0-9-]{10})[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+"
             r"(?![A-Za-z0-9-])"
         ),
+        anchors=("xox",),
     ),
     _Detector(
         "Stripe live key",
         re.compile(r"(?<![A-Za-z0-9_])(?:sk|rk)_live_[A-Za-z0-9]{16,}(?![A-Za-z0-9])"),
+        anchors=("_live_",),
     ),
     _Detector(
         "Google API key",
         re.compile(rf"(?<![A-Za-z0-9_-])AIza{_B64URL}{{35}}(?!{_B64URL})"),
+        anchors=("aiza",),
     ),
     _Detector(
         "JWT",
         re.compile(
             rf"(?<!{_B64URL})eyJ{_B64URL}{{10,}}\.{_B64URL}{{10,}}\.{_B64URL}{{10,}}(?!{_B64URL})"
         ),
+        anchors=("eyj",),
     ),
     _Detector(
         "password in a URL",
@@ -160,6 +221,7 @@ _DETECTORS: tuple[_Detector, ...] = (
             r"([^\s/?#@\"'<>]+)@[^\s/?#@\"'<>]+"
         ),
         group=1,
+        anchors=("://",),
     ),
 )
 _SECRET_NAME = (
@@ -171,6 +233,39 @@ _ASSIGNMENT = re.compile(
     + _ASSIGN
     + r"(?:(?i:bearer|basic|token)[ \t]+)?(?P<value>[^\s\"'`,;<>()\[\]{}]+)"
 )
+# Where an assignment can start. Its name is a whole run of name characters holding a secret
+# name, since the characters after a name (a quote, a blank, "=" or ":") are not name characters;
+# so only the run around each secret name found in the folded text needs to be tried.
+_SECRET_NAME_FOLDED = re.compile(_SECRET_NAME)
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_ASSIGNMENT_ANCHORS = ("password", "passwd", "secret", "token", "key", "auth")
+
+
+def _assignments(text: str, anchors: Anchors) -> Iterator[re.Match[str]]:
+    """``_ASSIGNMENT.finditer(text)``, trying the regex only where a secret name is."""
+    low = anchors.low
+    if low is None:
+        yield from _ASSIGNMENT.finditer(text)
+        return
+    if not anchors.any(_ASSIGNMENT_ANCHORS):
+        return
+    resume = 0  # like finditer, the next match starts after the previous one
+    tried = -1
+    for hit in _SECRET_NAME_FOLDED.finditer(low):
+        start = hit.start()
+        if start < resume:
+            continue
+        while start > resume and text[start - 1] in _NAME_CHARS:
+            start -= 1
+        if start == tried:
+            continue
+        tried = start
+        match = _ASSIGNMENT.match(text, start)
+        if match is not None:
+            resume = match.end()
+            yield match
+
+
 _PLACEHOLDER_WORDS = frozenset(
     {"password", "passwd", "pass", "pwd", "secret", "token", "apikey", "api_key", "key"}
 )
@@ -217,7 +312,10 @@ def find_secrets(text: str, rules: SecretRules = DEFAULT_RULES) -> list[SecretMa
         taken_ends.insert(index, end)
         found.append(SecretMatch(start, end, kind, shown))
 
+    anchors = Anchors(text)
     for detector in (*_DETECTORS, *_custom_detectors(rules.patterns)):
+        if not anchors.any(detector.anchors):
+            continue
         for match in detector.pattern.finditer(text):
             value = match.group(detector.group)
             if not value:
@@ -230,7 +328,7 @@ def find_secrets(text: str, rules: SecretRules = DEFAULT_RULES) -> list[SecretMa
             shown = mask(value) if detector.checked else header
             report(start, end, detector.kind, shown)
 
-    for match in _ASSIGNMENT.finditer(text):
+    for match in _assignments(text, anchors):
         value = match.group("value").rstrip(".")
         if (
             len(value) < rules.min_length

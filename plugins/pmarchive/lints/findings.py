@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 from dataclasses import dataclass
 
 from pmarchive.core.credentials import redact
@@ -38,13 +39,24 @@ class Locator:
     """Turns an offset in a text into a file (line, column)."""
 
     def __init__(self, text: str, first_line: int, first_column: int) -> None:
-        self.starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+        self.text = text
         self.first_line = first_line
         self.first_column = first_column
+        self._starts: list[int] | None = None
+
+    @property
+    def starts(self) -> list[int]:
+        """Offset of each line of the text; worked out on the first finding, since most texts
+        have none."""
+        if self._starts is None:
+            lengths = (len(line) + 1 for line in self.text.split("\n"))
+            self._starts = [0, *itertools.accumulate(lengths)][:-1]
+        return self._starts
 
     def __call__(self, offset: int) -> tuple[int, int]:
-        index = bisect.bisect_right(self.starts, offset) - 1
-        column = offset - self.starts[index] + 1
+        starts = self.starts
+        index = bisect.bisect_right(starts, offset) - 1
+        column = offset - starts[index] + 1
         if index == 0:
             column += self.first_column - 1
         return self.first_line + index, column

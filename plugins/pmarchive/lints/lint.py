@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from pmarchive.core.credentials import Anchors
 from pmarchive.lints._markdown import blank_code
 from pmarchive.lints.config import DEFAULT_CONFIG, IGNORE_FIELD, LintConfig
 from pmarchive.lints.findings import LintFinding, Locator, field_line
@@ -56,15 +57,18 @@ def lint_text(
     findings: list[LintFinding] = []
     locate = Locator(text, first_line, first_column)
     prose = blank_code(text, inline=True)
+    anchors = Anchors(prose)  # which words the prose holds, shared by the phrase rules
     if "counterfactual" in config.enabled:
         # "Where we got lucky" asks what would have happened: hindsight there is the answer
         lucky = section_ranges(prose, COUNTERFACTUAL_FREE_SECTIONS)
-        findings.extend(phrase_findings(prose, locate, "counterfactual", config, skip=lucky))
+        findings.extend(
+            phrase_findings(prose, locate, "counterfactual", config, skip=lucky, anchors=anchors)
+        )
     if "blame" in config.enabled:
-        people = named_person_findings(prose, locate, config)
+        people = named_person_findings(prose, locate, config, anchors=anchors)
         named_at = {(f.line, f.column) for f in people}
         # "human error by Alice" is one finding, the one that names the person
-        phrases = phrase_findings(prose, locate, "blame", config)
+        phrases = phrase_findings(prose, locate, "blame", config, anchors=anchors)
         findings.extend(f for f in phrases if (f.line, f.column) not in named_at)
         findings.extend(people)
     if "secret" in config.enabled:

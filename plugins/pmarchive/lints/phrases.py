@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from functools import lru_cache
 
+from pmarchive.core.credentials import Anchors
 from pmarchive.lints.config import LintConfig
 from pmarchive.lints.findings import WARNING, LintFinding, Locator
 from pmarchive.model.taxonomy import Taxonomy
@@ -69,6 +70,24 @@ def _phrase_regex(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(r"(?<![\w'’])(?:" + "|".join(parts) + r")(?![\w'’])", re.IGNORECASE)
 
 
+@lru_cache(maxsize=32)
+def _phrase_anchors(phrases: tuple[str, ...]) -> tuple[str, ...] | None:
+    """A lowercase piece of each phrase that every match of it contains (its longest word
+    between blanks and apostrophes), or ``None`` when a phrase has no ASCII piece to look for."""
+    anchors = set()
+    for phrase in phrases:
+        # the pieces _phrase_regex writes literally: words, cut at apostrophes
+        pieces = [piece for word in phrase.split() for piece in re.split(r"['’]", word)]
+        if not pieces:
+            continue
+        piece = max(pieces, key=len).lower()
+        if not piece or not piece.isascii():
+            return None
+        anchors.add(piece)
+    # a piece that holds another is present only where that one is
+    return tuple(sorted(a for a in anchors if not any(b != a and b in a for b in anchors)))
+
+
 def _canonical(matched: str, phrases: Iterable[str]) -> str:
     """The configured phrase a match came from, for a stable quote in the message."""
     norm = " ".join(matched.lower().replace("’", "'").split())
@@ -91,12 +110,16 @@ def phrase_findings(
     config: LintConfig,
     *,
     skip: Sequence[tuple[int, int]] = (),
+    anchors: Anchors | None = None,
 ) -> list[LintFinding]:
     """Findings of one phrase rule (``counterfactual`` or ``blame``) in ``prose``, the text with
-    its code blanked out; matches starting inside a ``skip`` range (start, end) are left out."""
+    its code blanked out; matches starting inside a ``skip`` range (start, end) are left out.
+    ``anchors`` (of ``prose``) may be shared between rules over the same text."""
     phrases = config.counterfactual_phrases if rule == "counterfactual" else config.blame_phrases
     regex = _phrase_regex(phrases)
     if regex is None:
+        return []
+    if not (anchors or Anchors(prose)).any(_phrase_anchors(phrases)):
         return []
     default = _COUNTERFACTUAL_ADVICE if rule == "counterfactual" else _BLAME_ADVICE
     findings = []
@@ -114,6 +137,9 @@ def phrase_findings(
 
 _NAME_WORD = r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
 _NAME = rf"(?:@[A-Za-z0-9][A-Za-z0-9_.-]*[A-Za-z0-9]|{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)"
+# Each pattern with the lowercase words one of which every match of it contains: the regexes
+# start with "\b" or a lookbehind, so the engine tries them at every offset, and most texts name
+# nobody; a plain substring test rules a pattern out first.
 _PERSON_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"\b(?i:caused|triggered|broken)\s+by\s+(?P<name>{_NAME})(?![\w@])"),
     re.compile(
@@ -137,6 +163,13 @@ _PERSON_PATTERNS: tuple[re.Pattern[str], ...] = (
         rf"\s+(?P<name>{_NAME})(?![\w@])"
     ),
 )
+_PERSON_ANCHORS: tuple[tuple[str, ...], ...] = (
+    ("caused", "triggered", "broken"),
+    ("mistake", "fault", "error", "blunder", "oversight", "negligence", "carelessness"),
+    ("broke", "messed", "screwed", "forgot", "ignored", "botched"),
+    ("cause",),
+    ("mistake", "error", "slip", "blunder", "oversight"),
+)
 # Capitalised words that open sentences or name times, never people.
 _NOT_NAME_WORDS = """
     a an the this that these those it its he she they we you i our their his her my your
@@ -148,6 +181,7 @@ _NOT_NAME_WORDS = """
 _NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())
 
 
+@lru_cache(maxsize=4)
 def _lowercase_words(prose: str) -> frozenset[str]:
     """Every lowercase word of the text, hyphenated compounds both whole and in parts."""
     words: set[str] = set()
@@ -157,9 +191,7 @@ def _lowercase_words(prose: str) -> frozenset[str]:
     return frozenset(words)
 
 
-def _person(
-    name: str, lowercase: frozenset[str], not_people: frozenset[str]
-) -> tuple[int, str] | None:
+def _person(name: str, prose: str, not_people: frozenset[str]) -> tuple[int, str] | None:
     """(offset into name, person) or None when the capitalised words are not a person."""
     if name.startswith("@"):
         return 0, name
@@ -171,20 +203,29 @@ def _person(
     first = words[0]
     if first.lower() in _NOT_NAMES or first.lower() in not_people:
         return None
-    if first.lower() in lowercase:
+    if first.lower() in _lowercase_words(prose):
         return None  # the word is used as a common noun elsewhere in the text
     return offset, " ".join(words)
 
 
-def named_person_findings(prose: str, locate: Locator, config: LintConfig) -> list[LintFinding]:
+@lru_cache(maxsize=8)
+def _lowered(words: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(w.lower() for w in words)
+
+
+def named_person_findings(
+    prose: str, locate: Locator, config: LintConfig, *, anchors: Anchors | None = None
+) -> list[LintFinding]:
     """Blame findings for a person named as the cause ("caused by Alice", "Alice broke")."""
-    not_people = frozenset(w.lower() for w in config.not_people)
-    lowercase = _lowercase_words(prose)
+    not_people = _lowered(config.not_people)
+    anchors = anchors or Anchors(prose)
     findings = []
     seen: set[int] = set()
-    for pattern in _PERSON_PATTERNS:
+    for pattern, words in zip(_PERSON_PATTERNS, _PERSON_ANCHORS, strict=True):
+        if not anchors.any(words):
+            continue
         for match in pattern.finditer(prose):
-            person = _person(match.group("name"), lowercase, not_people)
+            person = _person(match.group("name"), prose, not_people)
             if person is None or _negated(prose, match.start()):
                 continue
             offset, name = person
@@ -211,11 +252,21 @@ def named_person_findings(prose: str, locate: Locator, config: LintConfig) -> li
 
 def with_taxonomy_names(config: LintConfig, taxonomy: Taxonomy) -> LintConfig:
     """``config`` with the taxonomy's system names added to ``not_people``."""
+    entries = (taxonomy.teams, taxonomy.services, taxonomy.alerts, taxonomy.classes)
+    named = tuple(
+        (key, str(getattr(entry, "title", ""))) for table in entries for key, entry in table.items()
+    )
+    return _with_names(config, named)
+
+
+@lru_cache(maxsize=8)
+def _with_names(config: LintConfig, named: tuple[tuple[str, str], ...]) -> LintConfig:
+    """``with_taxonomy_names`` for the taxonomy's (key, title) pairs: the same taxonomy and
+    config for every record of a run, so worked out once."""
     names: set[str] = set()
-    for entries in (taxonomy.teams, taxonomy.services, taxonomy.alerts, taxonomy.classes):
-        for key, entry in entries.items():
-            names.update(re.findall(r"[A-Za-z]+", key))
-            names.update(re.findall(r"[A-Za-z]+", str(getattr(entry, "title", ""))))
+    for key, title in named:
+        names.update(re.findall(r"[A-Za-z]+", key))
+        names.update(re.findall(r"[A-Za-z]+", title))
     known = {w.lower() for w in config.not_people}
     extra = tuple(sorted(n for n in names if n.lower() not in known))
     if not extra:
