@@ -577,3 +577,24 @@ def test_a_withheld_record_is_in_no_result_count_or_facet(
         assert sum(counts.values()) <= payload["total"] * 3
     assert sum(payload["facets"]["year"].values()) == payload["total"]
     assert sum(payload["facets"]["kind"].values()) == payload["total"]
+
+
+@pytest.mark.parametrize(
+    "query", ["", "cache", "class:cache-stampede", "sev:1..2", "-kind:nearmiss", "pricing OR flux"]
+)
+def test_facets_count_every_match_exactly(index: ArchiveIndex, query: str) -> None:
+    result = index.search(query, limit=100)
+    expected: dict[str, dict[str, int]] = {name: {} for name in result.facets}
+    for hit in result.results:
+        values = {
+            "class": hit.classes,
+            "sev": [str(hit.sev)] if hit.sev else [],
+            "kind": [hit.kind],
+            "year": [hit.date[:4]],
+        }
+        for name, found in values.items():
+            for value in found:
+                expected[name][value] = expected[name].get(value, 0) + 1
+    for name in ("class", "sev", "kind", "year"):
+        assert result.facets[name] == expected[name], name
+    assert sum(result.facets["kind"].values()) == result.total == len(result.results)
