@@ -28,6 +28,7 @@ from pmarchive.lints.config import DEFAULT_CONFIG, LintConfig
 from pmarchive.lints.findings import Locator
 from pmarchive.lints.lint import lint_record, lint_text
 from pmarchive.lints.phrases import _phrase_anchors, with_taxonomy_names
+from pmarchive.lints.template import PLACEHOLDER_LINES, _normalise, placeholder_findings
 from pmarchive.model.records import PostMortem
 from pmarchive.model.taxonomy import Taxonomy, Team
 
@@ -129,6 +130,12 @@ def _fragments(rng: random.Random) -> list[str]:
         "the cache",
         "retry storm",
         "Kafka broke",
+        # template prompts, whole, in odd case and spacing, and cut across two lines
+        "Two or three sentences: what happened, for how long, and who noticed.",
+        "  WHAT held by  chance and will not hold next time. And more.",
+        "What held by chance\nand will not hold next time.",
+        "- HH:MM UTC — detected",
+        "Reference the ids in the front-matter: AI-1 ...",
     ]
 
 
@@ -307,6 +314,30 @@ def _old_heading_positions(prose: str) -> list[tuple[int, int, str]]:
             level = 1 if underline.group(1)[0] == "=" else 2
             found.append((starts[index - 1], level, previous.strip()))
     return found
+
+
+def _old_placeholder_lines(prose: str) -> list[int]:
+    offsets = []
+    offset = 0
+    for line in prose.split("\n"):
+        normalised = _normalise(line)
+        if normalised and any(prompt in normalised for prompt in PLACEHOLDER_LINES):
+            offsets.append(offset + len(line) - len(line.lstrip()))
+        offset += len(line) + 1
+    return offsets
+
+
+@pytest.mark.parametrize("index", range(0, len(CORPUS), 5))
+def test_placeholder_findings_match_a_line_by_line_scan(index: int) -> None:
+    prose = _markdown.blank_code(CORPUS[index], inline=True)
+    locate = Locator(prose, 1, 1)
+    expected = [locate(offset) for offset in _old_placeholder_lines(prose)]
+    found = placeholder_findings(prose, locate)
+    assert [(f.line, f.column) for f in found] == expected
+
+
+def test_the_corpus_holds_placeholders() -> None:
+    assert sum(bool(_old_placeholder_lines(text)) for text in CORPUS) > 50
 
 
 MARKDOWN_EDGES = [

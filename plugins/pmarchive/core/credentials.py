@@ -131,6 +131,13 @@ class Anchors:
         return False
 
 
+@lru_cache(maxsize=16)
+def anchors_of(text: str) -> Anchors:
+    """The ``Anchors`` of ``text``, shared by every rule that reads the same text (a record's
+    body is read by the secret scan and, when it holds no code, as the phrase rules' prose)."""
+    return Anchors(text)
+
+
 @dataclass(frozen=True)
 class _Detector:
     kind: str
@@ -312,7 +319,7 @@ def find_secrets(text: str, rules: SecretRules = DEFAULT_RULES) -> list[SecretMa
         taken_ends.insert(index, end)
         found.append(SecretMatch(start, end, kind, shown))
 
-    anchors = Anchors(text)
+    anchors = anchors_of(text)
     for detector in (*_DETECTORS, *_custom_detectors(rules.patterns)):
         if not anchors.any(detector.anchors):
             continue

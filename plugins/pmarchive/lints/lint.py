@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from pmarchive.core.credentials import Anchors
+from pmarchive.core.credentials import anchors_of
 from pmarchive.lints._markdown import blank_code
 from pmarchive.lints.config import DEFAULT_CONFIG, IGNORE_FIELD, LintConfig
 from pmarchive.lints.findings import LintFinding, Locator, field_line
@@ -57,10 +57,12 @@ def lint_text(
     findings: list[LintFinding] = []
     locate = Locator(text, first_line, first_column)
     prose = blank_code(text, inline=True)
-    anchors = Anchors(prose)  # which words the prose holds, shared by the phrase rules
+    anchors = anchors_of(prose)  # which words the prose holds, shared by the phrase rules
     if "counterfactual" in config.enabled:
         # "Where we got lucky" asks what would have happened: hindsight there is the answer
-        lucky = section_ranges(prose, COUNTERFACTUAL_FREE_SECTIONS)
+        def lucky() -> list[tuple[int, int]]:
+            return section_ranges(prose, COUNTERFACTUAL_FREE_SECTIONS)
+
         findings.extend(
             phrase_findings(prose, locate, "counterfactual", config, skip=lucky, anchors=anchors)
         )

@@ -13,11 +13,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from functools import lru_cache
 
-from pmarchive.core.credentials import Anchors
+from pmarchive.core.credentials import Anchors, anchors_of
 from pmarchive.lints.config import LintConfig
 from pmarchive.lints.findings import WARNING, LintFinding, Locator
 from pmarchive.model.taxonomy import Taxonomy
@@ -109,23 +109,26 @@ def phrase_findings(
     rule: str,
     config: LintConfig,
     *,
-    skip: Sequence[tuple[int, int]] = (),
+    skip: Sequence[tuple[int, int]] | Callable[[], Sequence[tuple[int, int]]] = (),
     anchors: Anchors | None = None,
 ) -> list[LintFinding]:
     """Findings of one phrase rule (``counterfactual`` or ``blame``) in ``prose``, the text with
     its code blanked out; matches starting inside a ``skip`` range (start, end) are left out.
+    ``skip`` may be a function giving the ranges, called only once a phrase is found.
     ``anchors`` (of ``prose``) may be shared between rules over the same text."""
     phrases = config.counterfactual_phrases if rule == "counterfactual" else config.blame_phrases
     regex = _phrase_regex(phrases)
     if regex is None:
         return []
-    if not (anchors or Anchors(prose)).any(_phrase_anchors(phrases)):
+    if not (anchors or anchors_of(prose)).any(_phrase_anchors(phrases)):
         return []
     default = _COUNTERFACTUAL_ADVICE if rule == "counterfactual" else _BLAME_ADVICE
     findings = []
     for match in regex.finditer(prose):
         if rule == "blame" and _negated(prose, match.start()):
             continue
+        if callable(skip):
+            skip = skip()
         if any(start <= match.start() < end for start, end in skip):
             continue
         phrase = _canonical(match.group(), phrases)
@@ -218,7 +221,7 @@ def named_person_findings(
 ) -> list[LintFinding]:
     """Blame findings for a person named as the cause ("caused by Alice", "Alice broke")."""
     not_people = _lowered(config.not_people)
-    anchors = anchors or Anchors(prose)
+    anchors = anchors or anchors_of(prose)
     findings = []
     seen: set[int] = set()
     for pattern, words in zip(_PERSON_PATTERNS, _PERSON_ANCHORS, strict=True):

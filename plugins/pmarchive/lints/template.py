@@ -102,7 +102,12 @@ def placeholder_findings(prose: str, locate: Locator) -> list[LintFinding]:
     prompt line (case and spacing aside), so a prompt with the author's text appended after it
     is still found.
     """
-    findings = []
+    findings: list[LintFinding] = []
+    # a line's normalised text is a piece of the whole text's, so a prompt missing from the
+    # whole is on no line
+    whole = _normalise(prose)
+    if not any(prompt in whole for prompt in PLACEHOLDER_LINES):
+        return findings
     offset = 0
     for line in prose.split("\n"):
         normalised = _normalise(line)
