@@ -286,3 +286,19 @@ def test_a_second_build_reads_no_record_and_warns_the_same(
     assert (site / "postmortems/inc-2026-05-29-001/index.html").is_file()
     assert sorted(p.name for p in (root / "docs").rglob("*")) == ["index.md"]
     assert len(list((root / ".pmarchive" / "record-cache").glob("*.entry"))) == 3
+
+
+def test_a_rebuild_after_one_edit_rereads_and_reindexes_that_record_only(
+    root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from .sites import build_site
+
+    caplog.set_level(logging.INFO)
+    build_site(root, strict=False)
+    caplog.clear()
+    _edit_body(root)
+    site = build_site(root, strict=False)
+    assert "records: 2 unchanged (cached), 1 read" in caplog.text
+    assert "added=0, updated=1, removed=0, unchanged=2" in caplog.text
+    html = (site / "postmortems/inc-2026-05-29-001/index.html").read_text()
+    assert "seven minutes" in html and "six minutes" not in html
