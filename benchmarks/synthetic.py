@@ -91,6 +91,45 @@ def _pick(rng: random.Random, names: list[str], most: int) -> list[str]:
     return sorted(set(rng.sample(names, k=min(len(names), rng.randint(1, most)))))
 
 
+_TRIGGERS = [
+    "a deploy of",
+    "a config push to",
+    "a traffic spike on",
+    "a certificate expiry in",
+    "a failover of",
+    "a schema migration of",
+    "a dependency upgrade in",
+    "a capacity change to",
+]
+_MITIGATIONS = [
+    "Rolling back",
+    "Failing over",
+    "Draining traffic from",
+    "Restarting",
+    "Raising the connection limit of",
+    "Disabling the feature flag in front of",
+    "Scaling out",
+    "Reverting the config of",
+]
+
+
+def _trigger_and_mitigation(n: int) -> tuple[str, str]:
+    """One plausible sentence each for ``trigger`` and ``mitigation`` of post-mortem ``n``.
+
+    Seeded apart from the rest of the record, so adding them changed no other byte of it, and
+    worded so that no lint reads them as blame or hindsight.
+    """
+    rng = random.Random(f"postmortem-mitigation-{n}")
+    first, second = rng.sample(WORDS, 2)
+    component = f"the {first} {second} service"
+    trigger = f"{rng.choice(_TRIGGERS).capitalize()} {component}."
+    minutes = rng.randint(3, 90)
+    mitigation = (
+        f"{rng.choice(_MITIGATIONS)} {component} ended the customer impact after {minutes} minutes."
+    )
+    return trigger, mitigation
+
+
 def postmortem_text(n: int, taxonomy: Taxonomy, *, length: int = 1) -> tuple[str, str]:
     """(record id, file text) of synthetic post-mortem number ``n``; ``length`` multiplies the
     body's words (1: about 300, 2: about 600, the length of a real write-up)."""
@@ -103,6 +142,7 @@ def postmortem_text(n: int, taxonomy: Taxonomy, *, length: int = 1) -> tuple[str
     resolve = mitigate + rng.randint(0, 3600)
     stamp = "%Y-%m-%dT%H:%M:%SZ"
     classes = _pick(rng, sorted(taxonomy.classes), 2)
+    trigger, mitigation = _trigger_and_mitigation(n)
     text = f"""---
 id: {record_id}
 title: Synthetic incident {n} in {_text(rng, 3)}
@@ -122,6 +162,8 @@ teams: [{", ".join(_pick(rng, sorted(taxonomy.teams), 2))}]
 services: [{", ".join(_pick(rng, sorted(taxonomy.services), 2))}]
 alerts: [{", ".join(_pick(rng, sorted(taxonomy.alerts), 1))}]
 summary: {_text(rng, 18)}.
+trigger: {trigger}
+mitigation: {mitigation}
 visibility: internal
 ---
 
