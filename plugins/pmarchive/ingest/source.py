@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 from collections.abc import Iterator
@@ -59,6 +60,13 @@ _KINDS = (
 )
 
 
+@functools.lru_cache(maxsize=1024)
+def _real_folder(folder: Path) -> Path:
+    """Where ``folder`` really is, every link followed; remembered for one listing of files
+    (``markdown_files`` forgets them, so a folder swapped for a link is seen on the next)."""
+    return folder.resolve(strict=True)
+
+
 def check_file(path: Path, root: Path) -> int:
     """The size of ``path`` if it may be read; otherwise a SourceProblem, and it is never opened.
 
@@ -69,13 +77,14 @@ def check_file(path: Path, root: Path) -> int:
     """
     try:
         is_link = path.is_symlink()
-        target = path.resolve(strict=True)
+        # a file that is not a link is where its folder really is: resolve each folder once
+        target = _real_folder(path.parent) / path.name if not is_link else path.resolve(strict=True)
         info = target.stat()
     except (OSError, RuntimeError):
         raise SourceProblem(
             1, "is a symbolic link that leads nowhere (broken, or a loop); replace it with the file"
         ) from None
-    if not target.is_relative_to(root.resolve()):
+    if not target.is_relative_to(_real_folder(root)):
         raise SourceProblem(
             1,
             "is a symbolic link (or inside a linked folder) that leads outside the archive; it "
@@ -95,6 +104,7 @@ def markdown_files(folder: Path, suffix: str = ".md") -> Iterator[Path]:
     Linked folders are listed, not entered, so ``check_file`` can refuse them by name instead of
     their records silently going missing (or being read twice).
     """
+    _real_folder.cache_clear()
     found: list[Path] = []
     for current, dirs, files in os.walk(folder, followlinks=False):
         base = Path(current)
