@@ -250,3 +250,29 @@ def test_an_index_failure_in_the_second_process_is_a_clean_build_error(
         build_site(archive_root)
     assert "search index:" in str(raised.value) + caplog.text
     assert "Traceback" not in caplog.text
+
+
+def test_a_dead_index_process_falls_back_to_building_in_process(archive_root: Path) -> None:
+    from concurrent.futures import Executor, Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from pmarchive.ingest.archive import load_archive
+    from pmarchive.pipeline import generate
+    from pmarchive.settings import read_settings
+
+    class DeadProcess(Executor):  # what an OOM kill or a failed start looks like
+        def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+            future: Future[object] = Future()
+            future.set_exception(BrokenProcessPool("the process died"))
+            return future
+
+    write(archive_root, PM_PATH, front_matter(BASE_PM))
+    settings = read_settings(archive_root, {"today": "2026-11-24"})
+    generated = generate(
+        load_archive(settings.archive), settings, "internal", background=DeadProcess()
+    )
+    stats = generated.finish_headers()
+    assert stats is not None and stats.added == 1
+    assert generated.header("postmortems/inc-2026-05-29-001.md").startswith(
+        '<div class="pm-header"'
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -152,7 +153,10 @@ def generate(
         result.pages[record.src_uri] = record_page_source(record)
 
     def headers() -> tuple[dict[str, str], IndexStats]:
-        similar, stats = job.result() if job is not None else similar_records(*index_args)
+        try:
+            similar, stats = job.result() if job is not None else similar_records(*index_args)
+        except BrokenProcessPool:  # the process could not start or died: do it here instead
+            similar, stats = similar_records(*index_args)
         rendered: dict[str, str] = {}
         for record in archive.records:
             header = record_header(

@@ -14,6 +14,7 @@ import datetime as dt
 import multiprocessing
 import os
 import shutil
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -168,9 +169,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         # The Whoosh index (and similar records) is built on the second core while MkDocs
         # renders the other pages; record pages come last, and the first one waits for it.
         if (os.cpu_count() or 1) > 1:
-            self.index_process = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn")
-            )
+            self.index_process = ProcessPoolExecutor(max_workers=1, mp_context=_process_context())
         try:
             generated = self.generated = generate(
                 full,
@@ -305,6 +304,13 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         for folder in (core.postmortems_path, core.nearmisses_path, core.taxonomy_path):
             if folder.is_dir():
                 server.watch(str(folder))
+
+
+def _process_context() -> multiprocessing.context.BaseContext:
+    """Fork when this is the only thread (``mkdocs build``: no re-import, no copy of the
+    records); spawn when others run (``mkdocs serve``), since a forked child would inherit
+    locks they hold."""
+    return multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
 
 
 def _record_cache(settings: Settings, docs_dir: Path) -> RecordCache | None:
