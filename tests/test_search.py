@@ -598,3 +598,29 @@ def test_facets_count_every_match_exactly(index: ArchiveIndex, query: str) -> No
     for name in ("class", "sev", "kind", "year"):
         assert result.facets[name] == expected[name], name
     assert sum(result.facets["kind"].values()) == result.total == len(result.results)
+
+
+def test_body_words_hold_the_bodys_terms_and_frequencies(
+    archive_root: Path, make_config: Callable[..., ArchiveConfig], tmp_path: Path
+) -> None:
+    """The frequency-only copy the scores are read from is the body, term for term (its
+    analysis is replayed from the body's, so a mismatch would change every score)."""
+    incident(archive_root, "INC-2026-01-10-001", MARKDOWN_BODY + "The zeppelins were zeppelins.\n")
+    incident(archive_root, "INC-2026-02-15-001", "Retries, retrying and the retry storm.\n")
+    incident(archive_root, "INC-2025-03-01-001", "Retries, retrying and the retry storm.\n")
+    build_index(load_archive(make_config(archive_root)).records, tmp_path / "ix")
+    with ArchiveIndex(tmp_path / "ix").index.searcher() as searcher:
+        reader = searcher.reader()
+        body = {term: reader.doc_frequency("body", term) for term in reader.lexicon("body")}
+        words = {
+            term: reader.doc_frequency("body_words", term) for term in reader.lexicon("body_words")
+        }
+        assert body == words and len(body) > 10
+        for term in body:
+            assert dict(reader.postings("body", term).items_as("weight")) == dict(
+                reader.postings("body_words", term).items_as("weight")
+            )
+        for docnum in reader.all_doc_ids():
+            assert reader.doc_field_length(docnum, "body") == reader.doc_field_length(
+                docnum, "body_words"
+            )

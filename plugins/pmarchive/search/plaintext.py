@@ -32,7 +32,15 @@ _EMPHASIS = re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?!\*)|(?<!\w)_(?=\S)(.
 _STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
 
 
+_ANY_INLINE = re.compile(r"[<\[!`*_~{&]")
+"""A character some inline markup starts with: a line without one is left as it is."""
+_ANY_BLOCK = re.compile(r"^\s*(?:[#>|=*+\-_!?~`\[]|\d{1,9}[.)]|$)|\|")
+"""The start of a line some block markup has, or a table's pipe anywhere."""
+
+
 def _inline(line: str) -> str:
+    if not _ANY_INLINE.search(line):
+        return line
     line = _AUTOLINK.sub(r"\1", line)
     line = _TAG.sub("", line)
     line = _IMAGE.sub(r"\1", line)
@@ -57,6 +65,9 @@ def plain_text(markdown: str) -> str:
             continue
         if fenced:  # code is kept as text (it is searched), without its fences
             out.append(line.strip())
+            continue
+        if not _ANY_BLOCK.match(line) and not _ANY_INLINE.search(line):
+            out.append(line.strip())  # plain prose, most lines of a write-up
             continue
         if _RULE.match(line) or _TABLE_RULE.match(line) or _DEFINITION.match(line):
             continue
