@@ -528,7 +528,8 @@ def test_the_search_command_says_did_you_mean(archive: Archive, archive_root: Pa
 @pytest.mark.parametrize(
     "query",
     ["cache", "stampede cache", "capacitor OR multiplied", "cache NOT capacitor",
-     '"multiplied load"', "stamp*", "stamp*^2 pricing", "pricing -class:retry-storm",
+     '"multiplied load"', '"load multiplied"', '"retries multiplied load"', '"cache misses"^2',
+     '"flux capacitor" OR "pricing"', "stamp*", "stamp*^2 pricing", "pricing -class:retry-storm",
      "title:outage"],
 )  # fmt: skip
 def test_scores_and_matches_are_whooshs(index: ArchiveIndex, query: str) -> None:

@@ -314,6 +314,8 @@ class ArchiveIndex:
         (which costs several times as much per posting)."""
         if isinstance(q, query.Term) and q.fieldname in _TEXT_FIELDS:
             return _bm25_term(searcher, q, lambda name, b, k1: self._norms(searcher, name, b, k1))
+        if isinstance(q, query.Phrase) and q.fieldname in _TEXT_FIELDS and q.slop == 1:
+            return self._phrase(searcher, q)
         if isinstance(q, query.Prefix) and q.fieldname in _TEXT_FIELDS:
             expanded = q.simplify(searcher.reader())
             terms = getattr(expanded, "subqueries", [expanded])
@@ -326,6 +328,44 @@ class ArchiveIndex:
                 return {d: v * boost for d, v in combined.items()} if boost != 1.0 else combined
         top = searcher.search(q, limit=None, terms=False)
         return {docnum: float(score or 0.0) for score, docnum in top.top_n}
+
+    def _phrase(self, searcher: Searcher, q: query.Phrase) -> Scores:
+        """Documents with the words of ``q`` one after the other, scored as Whoosh scores a
+        phrase (the sum of its words' scores). The candidates are the documents holding every
+        word (from the words' kept scores); positions are read for those alone, one walk of
+        each word's postings, instead of Whoosh's span matching over every posting."""
+        field = searcher.schema[q.fieldname]
+        reader = searcher.reader()
+        try:
+            words = [field.to_bytes(word) for word in q.words]
+        except ValueError:
+            return {}
+        if any((q.fieldname, word) not in reader for word in words):
+            return {}
+        word_scores = [self._leaf(searcher, query.Term(q.fieldname, word)) for word in words]
+        candidates = sorted(set.intersection(*(set(scores) for scores in word_scores)))
+        found: list[dict[int, list[int]]] = []
+        for word in words:
+            positions: dict[int, list[int]] = {}
+            postings = searcher.postings(q.fieldname, word)
+            for docnum in candidates:
+                if postings.is_active() and postings.id() < docnum:
+                    postings.skip_to(docnum)
+                if not postings.is_active():
+                    break
+                if postings.id() == docnum:
+                    positions[docnum] = postings.value_as("positions")
+            found.append(positions)
+        boost = float(q.boost)
+        matched: Scores = {}
+        for docnum in candidates:
+            starts = set(found[0].get(docnum, ()))
+            for offset, positions in enumerate(found[1:], start=1):
+                following = set(positions.get(docnum, ()))
+                starts = {start for start in starts if start + offset in following}
+            if starts:
+                matched[docnum] = boost * sum(scores[docnum] for scores in word_scores)
+        return matched
 
     def _norms(self, searcher: Searcher, field_name: str, b: float, k1: float) -> list[float]:
         """BM25's length normalisation of every document in ``field_name``, from the lengths
