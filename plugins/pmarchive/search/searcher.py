@@ -42,6 +42,9 @@ RESULT_CACHE = 64
 """Whole queries (normalised) kept per generation with their facets: paging and going back
 cost a partial sort of the kept scores."""
 
+STORED_CACHE = 500
+"""Documents whose stored fields (the body too) are kept after being shown."""
+
 V = TypeVar("V")
 Scores = dict[int, float]
 Facets = dict[str, dict[str, int]]
@@ -132,15 +135,10 @@ def _bm25_term(
     return scores
 
 
-_HEAVY = ("body", "content_hash")
-"""Stored fields a hit does not show (the body is read only for the snippets of a page)."""
-
-
 @dataclass(frozen=True)
 class _Tables:
     facets: dict[str, dict[str, int]]
     days: dict[int, int]
-    rows: dict[int, dict[str, Any]]
 
 
 def _bitset(docnums: Iterable[int], size: int) -> int:
@@ -176,6 +174,7 @@ class ArchiveIndex:
         self.taxonomy = taxonomy
         self._searcher: Searcher | None = None
         self._table: _Tables | None = None
+        self._stored_docs: _Lru[dict[str, Any]] = _Lru(STORED_CACHE)
         self._field_norms: dict[str, list[float]] = {}
         self._profile_table: dict[int, _Profile] | None = None
         self._leaves: _Lru[Scores] = _Lru(leaf_cache, lambda scores: len(scores) + 1)
@@ -223,9 +222,9 @@ class ArchiveIndex:
                 start + limit, scores.items(), key=lambda kv: (-kv[1], -days.get(kv[0], 0), kv[0])
             )[start:]
             snippets = self._snippets(searcher, [docnum for docnum, _ in ranked], words)
-            rows = self._tables(searcher).rows
             results = [
-                self._hit(rows[docnum], score, snippets.get(docnum, "")) for docnum, score in ranked
+                self._hit(self._stored(searcher, docnum), score, snippets.get(docnum, ""))
+                for docnum, score in ranked
             ]
             pages_seen[(start, limit)] = results
             return SearchResult(
@@ -382,31 +381,43 @@ class ArchiveIndex:
         return norms
 
     def _tables(self, searcher: Searcher) -> _Tables:
-        """What every query reads about every document, in one pass over the stored fields per
-        generation: each value's documents as a bitset per facet, each document's day, and its
-        stored fields but the body (a hit is then built without unpickling its write-up)."""
+        """What every query reads about every document, once per generation and without
+        unpickling any stored record: each facet value's documents as a bitset (from the
+        value's postings) and each document's day (from the date column)."""
         if self._table is None:
-            members: dict[str, dict[str, list[int]]] = {name: {} for name in FACETS}
-            days: dict[int, int] = {}
-            rows: dict[int, dict[str, Any]] = {}
-            for docnum, stored in searcher.reader().iter_docs():
-                days[docnum] = stored["date"].date().toordinal()
-                rows[docnum] = {k: v for k, v in stored.items() if k not in _HEAVY}
-                for name, field_name in FACETS.items():
-                    value = stored.get(field_name)
-                    if value in (None, ""):
-                        continue
-                    many = field_name in ("classes", "teams")
-                    for one in str(value).split(",") if many else [str(value)]:
-                        if one:
-                            members[name].setdefault(one, []).append(docnum)
+            reader = searcher.reader()
             size = searcher.doc_count_all()
-            facets = {
-                name: {value: _bitset(docs, size) for value, docs in table.items()}
-                for name, table in members.items()
-            }
-            self._table = _Tables(facets, days, rows)
+            facets: dict[str, dict[str, int]] = {}
+            for name, field_name in FACETS.items():
+                field = searcher.schema[field_name]
+                if field_name in ("sev", "year"):  # numbers: their full-precision terms only
+                    terms = [
+                        (str(field.from_bytes(t)), t)
+                        for t in field.sortable_terms(reader, field_name)
+                    ]
+                else:
+                    terms = [(t.decode("utf-8"), t) for t in reader.lexicon(field_name)]
+                facets[name] = {
+                    value: _bitset(reader.postings(field_name, term).all_ids(), size)
+                    for value, term in terms
+                    if value
+                }
+            if reader.has_column("date"):
+                column = reader.column_reader("date")
+                days = {d: column[d].toordinal() for d in reader.all_doc_ids() if column[d]}
+            else:
+                days = {d: f["date"].date().toordinal() for d, f in reader.iter_docs()}
+            self._table = _Tables(facets, days)
         return self._table
+
+    def _stored(self, searcher: Searcher, docnum: int) -> dict[str, Any]:
+        """A document's stored fields, kept for the documents recently shown."""
+        key = str(docnum)
+        stored = self._stored_docs.get(key)
+        if stored is None:
+            stored = searcher.stored_fields(docnum)
+            self._stored_docs.put(key, stored)
+        return stored
 
     def _within_dates(
         self, searcher: Searcher, after: dt.date | None, before: dt.date | None
@@ -439,13 +450,13 @@ class ArchiveIndex:
         """A snippet per document: around its matches in the body, else its summary, else the
         start of its body; escaped, matches in <mark>."""
         spans = _positions(searcher, docnums, words)
-        rows = self._tables(searcher).rows
         snippets = {}
         for docnum in docnums:
             found = spans.get(docnum)
-            summary = rows[docnum].get("summary", "")
+            stored = self._stored(searcher, docnum)
+            summary = stored.get("summary", "")
             if found or not summary:
-                body = searcher.stored_fields(docnum).get("body", "")
+                body = stored.get("body", "")
                 snippet = _snippet(body, found) if found else ""
                 snippets[docnum] = snippet or html.escape(" ".join(body.split()[:30]), quote=False)
             else:
