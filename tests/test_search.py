@@ -625,3 +625,9 @@ def test_body_words_hold_the_bodys_terms_and_frequencies(
             assert reader.doc_field_length(docnum, "body") == reader.doc_field_length(
                 docnum, "body_words"
             )
+
+
+@pytest.mark.parametrize("query", ["", "class:cache-stampede", "sev:1..3", "-kind:nearmiss"])
+def test_equal_scores_rank_newest_first(index: ArchiveIndex, query: str) -> None:
+    dates = [hit.date for hit in index.search(query).results]
+    assert dates == sorted(dates, reverse=True) and len(dates) > 1

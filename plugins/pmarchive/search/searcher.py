@@ -45,6 +45,11 @@ cost a partial sort of the kept scores."""
 STORED_CACHE = 500
 """Documents whose stored fields (the body too) are kept after being shown."""
 
+TIE_BREAK = 1e-12
+"""Per day of a record's date, added to its score to rank ties newest first (a day ordinal is
+under 10**7, so this moves a score by under 10**-5 and two scores apart by days by less than
+10**-8)."""
+
 V = TypeVar("V")
 Scores = dict[int, float]
 Facets = dict[str, dict[str, int]]
@@ -218,9 +223,12 @@ class ArchiveIndex:
                     raw, total, start // limit + 1, limit, seen, facet_counts, start, pages
                 )
             days = self._days(searcher)
-            ranked = heapq.nsmallest(
-                start + limit, scores.items(), key=lambda kv: (-kv[1], -days.get(kv[0], 0), kv[0])
-            )[start:]
+            # ties in score go to the newer record: its day, far below any difference in score
+            # that means something, breaks them (a key the heap reads in C, not a Python key
+            # function called once per match)
+            ranking = {d: v + days.get(d, 0) * TIE_BREAK for d, v in scores.items()}
+            top = heapq.nlargest(start + limit, ranking, key=ranking.__getitem__)[start:]
+            ranked = [(docnum, scores[docnum]) for docnum in top]
             snippets = self._snippets(searcher, [docnum for docnum, _ in ranked], words)
             results = [
                 self._hit(self._stored(searcher, docnum), score, snippets.get(docnum, ""))
@@ -260,10 +268,22 @@ class ArchiveIndex:
         return dict.fromkeys(searcher.reader().all_doc_ids(), 0.0)
 
     def _evaluate(self, searcher: Searcher, q: query.Query) -> Scores:
+        """The scores of ``q``'s matches. Compound nodes are kept like leaves: "cache" is an OR
+        over three fields, shared by "cache timeout", "cache class:x" and the next page."""
         if q is query.NullQuery:
             return {}
         if isinstance(q, query.Every) and not q.fieldname:
             return self._everything(searcher)
+        if not isinstance(q, query.And | query.Or | query.AndNot | query.Not | query.AndMaybe):
+            return self._leaf(searcher, q)  # terms, phrases, prefixes, ranges
+        key = repr(q)
+        scores = self._leaves.get(key)
+        if scores is None:
+            scores = self._combine(searcher, q)
+            self._leaves.put(key, scores)
+        return scores
+
+    def _combine(self, searcher: Searcher, q: query.Query) -> Scores:
         boost = float(getattr(q, "boost", 1.0) or 1.0)
         combined: Scores
         if type(q) in (query.And, query.Or):
@@ -320,8 +340,8 @@ class ArchiveIndex:
             terms = getattr(expanded, "subqueries", [expanded])
             if all(isinstance(t, query.Term) for t in terms) and len(terms) <= MAX_PREFIX_TERMS:
                 combined: Scores = {}
-                for term in terms:
-                    for d, v in self._leaf(searcher, term).items():
+                for term in terms:  # not kept one by one: a short prefix has hundreds
+                    for d, v in self._score_leaf(searcher, term).items():
                         combined[d] = combined.get(d, 0.0) + v
                 boost = float(q.boost)
                 return {d: v * boost for d, v in combined.items()} if boost != 1.0 else combined
