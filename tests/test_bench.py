@@ -7,6 +7,8 @@ import yaml
 
 from benchmarks.bench import (
     Row,
+    Run,
+    build_rows,
     format_ratio,
     format_table,
     percentile,
@@ -77,3 +79,31 @@ def test_table_line(row: Row, ratio: str, goal: str, met: str) -> None:
 )
 def test_percentile(values: list[float], share: float, expected: float) -> None:
     assert percentile(values, share) == expected
+
+
+@pytest.mark.parametrize(
+    ("cold", "warm", "peaks"),
+    [
+        ([10.0, 30.0, 20.0], [5.0, 4.0, 6.0], ([300, 320, 310], [100, 90, 95])),
+        ([8.0], [2.0], ([80], [400])),
+    ],
+)
+def test_build_rows_are_medians_against_plain(
+    cold: list[float], warm: list[float], peaks: tuple[list[int], list[int]]
+) -> None:
+    plain = [Run(2.0, 50.0), Run(4.0, 70.0), Run(3.0, 60.0)][: len(cold)]
+    builds = {
+        "plain": plain,
+        "cold": [Run(s, m) for s, m in zip(cold, peaks[0], strict=True)],
+        "warm": [Run(s, m) for s, m in zip(warm, peaks[1], strict=True)],
+    }
+    warm_row, cold_row, memory = build_rows(builds)
+    plain_s = sorted(r.seconds for r in plain)[len(plain) // 2]
+    assert (warm_row.plain, warm_row.plugin, warm_row.limit) == (
+        plain_s,
+        sorted(warm)[len(warm) // 2],
+        1.0,
+    )
+    assert (cold_row.plugin, cold_row.limit) == (sorted(cold)[len(cold) // 2], 1.25)
+    median_peaks = [sorted(p)[len(p) // 2] for p in peaks]
+    assert memory.plugin == max(median_peaks) and memory.limit == 1.5
