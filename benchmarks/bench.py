@@ -41,6 +41,8 @@ TODAY = "2026-11-24"
 SITE_NAME = "Synthetic archive"
 HOME_PAGE = "# Synthetic archive\n\nEvery incident and near-miss we have learned from.\n"
 RECORD_FOLDERS = ("postmortems", "nearmisses")
+CACHE_FOLDERS = (".pmarchive", ".pmarchive-cache")
+"""What a build leaves beside mkdocs.yml: the search index, the record cache."""
 # pmarchive serve gzips responses from 500 bytes (GZipMiddleware); page weights are counted so.
 GZIP_MINIMUM = 500
 
@@ -234,8 +236,9 @@ def time_builds(archive: Path, plain: Path, rounds: int) -> dict[str, list[Run]]
     runs: dict[str, list[Run]] = {"plain": [], "cold": [], "warm": []}
     for n in range(rounds):
         for kind in orders[n % len(orders)]:
-            if kind == "cold":
-                shutil.rmtree(archive / ".pmarchive", ignore_errors=True)
+            if kind == "cold":  # a fresh clone: no index, no record cache
+                for folder in CACHE_FOLDERS:
+                    shutil.rmtree(archive / folder, ignore_errors=True)
             folder = plain if kind == "plain" else archive
             run = run_measured(build_command(folder), folder)
             runs[kind].append(run)

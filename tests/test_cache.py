@@ -47,7 +47,7 @@ def config_for(root: Path, **changes: object) -> ArchiveConfig:
 
 def open_cache(root: Path, config: ArchiveConfig, code: str = "code-1") -> RecordCache:
     cache = RecordCache.open(
-        root / ".pmarchive" / "record-cache", config, key_file=root / "key", code=code
+        root / ".pmarchive-cache" / "records", config, key_file=root / "key", code=code
     )
     assert cache is not None
     return cache
@@ -140,7 +140,7 @@ def test_damaged_entries_are_misses_and_are_rewritten(
     root: Path, damage: Callable[[bytes], bytes]
 ) -> None:
     expected, _ = load(root)
-    entries = sorted((root / ".pmarchive" / "record-cache").glob("*.entry"))
+    entries = sorted((root / ".pmarchive-cache" / "records").glob("*.entry"))
     assert len(entries) == 3
     for entry in entries:
         entry.write_bytes(damage(entry.read_bytes()))
@@ -155,7 +155,7 @@ def test_an_entry_signed_with_another_key_is_ignored(root: Path) -> None:
     expected, _ = load(root)
     config = config_for(root)
     forger = RecordCache.open(
-        root / ".pmarchive" / "record-cache", config, key_file=root / "forger-key", code="code-1"
+        root / ".pmarchive-cache" / "records", config, key_file=root / "forger-key", code="code-1"
     )
     assert forger is not None
     # a crafted entry claiming the record has no diagnostics at all
@@ -169,7 +169,7 @@ def test_an_entry_signed_with_another_key_is_ignored(root: Path) -> None:
 
 def test_an_entry_under_another_name_is_ignored(root: Path) -> None:
     load(root)
-    folder = root / ".pmarchive" / "record-cache"
+    folder = root / ".pmarchive-cache" / "records"
     a, b, _ = sorted(folder.glob("*.entry"))
     data_a, data_b = a.read_bytes(), b.read_bytes()
     a.write_bytes(data_b)  # a signed entry of another file, renamed
@@ -201,8 +201,9 @@ def test_a_linked_or_short_key_is_not_used(tmp_path: Path) -> None:
 
 
 def test_an_unwritable_cache_folder_is_no_error(root: Path) -> None:
-    (root / ".pmarchive").mkdir()
-    (root / ".pmarchive" / "record-cache").write_text("a file where the folder should be")
+    # a file where the cache folder should be: the build reads every record, and says nothing
+    (root / ".pmarchive-cache").mkdir()
+    (root / ".pmarchive-cache" / "records").write_text("a file where the folder should be")
     expected = load_archive(config_for(root))
     cached, cache = load(root)
     same(expected, cached)
@@ -243,13 +244,15 @@ def test_one_edit_reprocesses_only_that_record(root: Path, monkeypatch: pytest.M
     assert calls["validate"] == [PM] and calls["lint"] == [PM] and len(calls["yaml"]) == 1
     assert (cache.hits, cache.misses) == (2, 1)
     # the old entry of the edited file is gone, the new one is there
-    assert len(list((root / ".pmarchive" / "record-cache").glob("*.entry"))) == 3
+    assert len(list((root / ".pmarchive-cache" / "records").glob("*.entry"))) == 3
+    # .pmarchive/ holds what the audience may see (pmarchive serve publishes it): no cache
+    assert not list((root / ".pmarchive").rglob("*.entry"))
     same(load_archive(config_for(root)), edited)
 
 
 def test_entries_are_written_whole(root: Path) -> None:
     load(root)
-    folder = root / ".pmarchive" / "record-cache"
+    folder = root / ".pmarchive-cache" / "records"
     assert not list(folder.glob(".tmp-*"))
     for entry in folder.glob("*.entry"):
         assert entry.stat().st_mode & 0o077 == 0
@@ -285,7 +288,9 @@ def test_a_second_build_reads_no_record_and_warns_the_same(
     assert key.stat().st_mode & 0o777 == 0o600
     assert (site / "postmortems/inc-2026-05-29-001/index.html").is_file()
     assert sorted(p.name for p in (root / "docs").rglob("*")) == ["index.md"]
-    assert len(list((root / ".pmarchive" / "record-cache").glob("*.entry"))) == 3
+    assert len(list((root / ".pmarchive-cache" / "records").glob("*.entry"))) == 3
+    # .pmarchive/ holds what the audience may see (pmarchive serve publishes it): no cache
+    assert not list((root / ".pmarchive").rglob("*.entry"))
 
 
 def test_a_rebuild_after_one_edit_rereads_and_reindexes_that_record_only(

@@ -50,6 +50,8 @@ from pmarchive.site.urls import Linker
 log = get_plugin_logger(__name__)
 
 MAX_ERRORS_SHOWN = 200
+CACHE_FOLDER = ".pmarchive-cache"
+"""Build caches beside mkdocs.yml (ignored by git), apart from the audience's ``.pmarchive/``."""
 
 
 def _config_option(option: PluginOption) -> BaseConfigOption[Any]:
@@ -314,11 +316,13 @@ def _process_context() -> multiprocessing.context.BaseContext:
 
 
 def _record_cache(settings: Settings, docs_dir: Path) -> RecordCache | None:
-    """The record cache beside the search index (``.pmarchive/record-cache`` by default), or
-    None when that folder would be inside a watched folder (docs or records) or has no key."""
-    index_base = (settings.root / settings.search_index_dir).resolve()
-    home = index_base.parent if index_base.parent != settings.root.resolve() else index_base
-    directory = home / "record-cache"
+    """The record cache in ``.pmarchive-cache/records`` beside mkdocs.yml, or None when that
+    folder would be inside a watched folder (docs or records) or there is no signing key.
+
+    Not under ``.pmarchive/``: that folder holds what an audience may see (its search index,
+    which ``pmarchive serve`` publishes), and the cache holds every record, restricted ones too.
+    """
+    directory = settings.root.resolve() / CACHE_FOLDER / "records"
     core = settings.archive
     watched = (docs_dir, core.postmortems_path, core.nearmisses_path, core.taxonomy_path)
     if any(directory.is_relative_to(folder.resolve()) for folder in watched):

@@ -10,11 +10,14 @@ change to any of them is a miss, never a stale result.
 Why pickle, and why it is safe here: entries are signed with HMAC-SHA256 under a random key
 kept *outside* the repository, in the user's cache folder (``$XDG_CACHE_HOME/pmarchive``,
 0600, owned by the user), and an entry is unpickled only after its signature checks out. The
-cache folder itself sits under ``.pmarchive/``, which a pull request could fill with crafted
-files (``.pmarchive/`` is ignored by git, but nothing stops a commit from adding it); without the
-key it cannot sign them, so they are ignored like any corrupt entry. A key beside the entries
-would travel with them. JSON would avoid pickle but not the forgery: a crafted entry could still
-claim that a record with a secret in it has no findings, so entries must be signed either way.
+cache folder itself (``.pmarchive-cache/records`` beside mkdocs.yml) is in the repository's
+tree, which a pull request could fill with crafted files (the folder is ignored by git, but
+nothing stops a commit from adding it); without the key it cannot sign them, so they are ignored
+like any corrupt entry. A key beside the entries would travel with them. JSON would avoid
+pickle but not the forgery: a crafted entry could still claim that a record with a secret in it
+has no findings, so entries must be signed either way. The folder is not under ``.pmarchive/``:
+that one holds what an audience may see (``pmarchive serve`` publishes its index), and the cache
+holds every record, restricted ones too.
 
 Entries are written to a temporary file and renamed into place (concurrent builds see a whole
 entry or none); a corrupt, truncated, foreign or unreadable entry is a miss, and any I/O error
