@@ -35,9 +35,14 @@ from pmarchive.search.similar import _class_members, _Profile, _rank_similar
 MAX_LIMIT = 100
 FACETS = {"class": "classes", "sev": "sev", "team": "teams", "kind": "kind", "year": "year"}
 LEAF_CACHE = 400_000
-"""Scored leaves (a term in a field, a phrase, a range) kept per generation, counted in
-documents (about 80 bytes each, so some 32 MB): queries typed letter by letter, paged through
-or refined with a facet share most of theirs."""
+"""Scored leaves (a term in a field, a phrase, a range) and compound nodes kept per generation,
+counted in scored documents (about 90 bytes each): queries typed letter by letter, paged
+through or refined with a facet share most of theirs. At least this many, and room for
+``LEAF_CACHE_PER_DOCUMENT`` nodes matching every record."""
+LEAF_CACHE_PER_DOCUMENT = 40
+"""A common word is four nodes matching nearly every record (its three fields and their OR):
+below some ten of those kept, a handful of queries evicts each other's words (measured at
+10,000 + 10,000, where 400,000 entries held about five words and kept nothing useful)."""
 RESULT_CACHE = 64
 """Whole queries (normalised) kept per generation with their facets: paging and going back
 cost a partial sort of the kept scores."""
@@ -182,6 +187,8 @@ class ArchiveIndex:
         self._stored_docs: _Lru[dict[str, Any]] = _Lru(STORED_CACHE)
         self._field_norms: dict[str, list[float]] = {}
         self._profile_table: dict[int, _Profile] | None = None
+        if leaf_cache == LEAF_CACHE:  # the default grows with the index
+            leaf_cache = max(LEAF_CACHE, LEAF_CACHE_PER_DOCUMENT * self.index.doc_count_all())
         self._leaves: _Lru[Scores] = _Lru(leaf_cache, lambda scores: len(scores) + 1)
         self._results: _Lru[_Found] = _Lru(result_cache)
         self._lock = threading.Lock()
