@@ -3,16 +3,11 @@ page, and their pages left in the site directory by an earlier build."""
 
 from __future__ import annotations
 
-import dataclasses
 import html.parser
-import os
 import re
 import urllib.parse
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-
-from pmarchive.ingest.archive import Archive
-from pmarchive.model.records import AnyRecord
 
 _RECORD_SEGMENT = re.compile(r"(?:^|/)(postmortems|nearmisses)/([^/?#]+)")
 _LINK_ATTRIBUTES = frozenset(
