@@ -282,8 +282,17 @@ def write_archive(
         raise ValueError(f"the taxonomy in {taxonomy_source} has errors")
     write_corpus(root / "postmortems", count, taxonomy, length=length)
     write_corpus(root / "nearmisses", nearmisses, taxonomy, length=length, nearmisses=True)
+    write_runbooks(root / "docs", taxonomy)
     if site:
-        (root / "docs").mkdir(exist_ok=True)
         (root / "docs" / "index.md").write_text("# Synthetic\n")
         (root / "mkdocs.yml").write_text(SITE_MKDOCS_YML)
     return taxonomy
+
+
+def write_runbooks(docs: Path, taxonomy: Taxonomy) -> None:
+    """A short page for every site-relative runbook the taxonomy names (check warns without)."""
+    for name, alert in taxonomy.alerts.items():
+        if alert.runbook.startswith("/"):
+            page = docs / (alert.runbook.strip("/") + ".md")
+            page.parent.mkdir(parents=True, exist_ok=True)
+            page.write_text(f"---\nalerts: [{name}]\n---\n\n# {name}\n\nFirst checks.\n")

@@ -144,6 +144,8 @@ def write(root: Path, rel: str, text: str | bytes) -> Path:
 def write_taxonomy(root: Path) -> None:
     for name, text in TAXONOMY.items():
         write(root, f"taxonomy/{name}", textwrap.dedent(text))
+    # HighErrorRate's runbook is a page of the site: without one, check warns (strict fails)
+    write(root, "docs/runbooks/high-error-rate.md", "# HighErrorRate runbook\n\nSteps.\n")
 
 
 @pytest.fixture
@@ -191,3 +193,11 @@ def write_mixed_archive(root: Path, related: bool = False) -> Path:
     )
     write(root, "nearmisses/NM-2026-06-02-001.md", front_matter(BASE_NM))  # internal
     return root
+
+
+@pytest.fixture(autouse=True)
+def _own_user_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record cache's signing key goes to a test folder, never the user's ~/.cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "user-cache"))

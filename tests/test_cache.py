@@ -287,7 +287,11 @@ def test_a_second_build_reads_no_record_and_warns_the_same(
     key = root / "user-cache" / "pmarchive" / "record-cache.key"  # XDG_CACHE_HOME's
     assert key.stat().st_mode & 0o777 == 0o600
     assert (site / "postmortems/inc-2026-05-29-001/index.html").is_file()
-    assert sorted(p.name for p in (root / "docs").rglob("*")) == ["index.md"]
+    assert sorted(p.name for p in (root / "docs").rglob("*")) == [
+        "high-error-rate.md",
+        "index.md",
+        "runbooks",
+    ]
     assert len(list((root / ".pmarchive-cache" / "records").glob("*.entry"))) == 3
     # .pmarchive/ holds what the audience may see (pmarchive serve publishes it): no cache
     assert not list((root / ".pmarchive").rglob("*.entry"))

@@ -177,7 +177,12 @@ def generate(
     result.record_uris = frozenset(result.pages)
     options = IndexOptions(same_class_limit=settings.same_class_limit, doc_pages=doc_pages)
     trends = TrendContext(
-        archive, settings.archive.today, settings.risk_weights, linker, env=pages_env
+        archive,
+        settings.archive.today,
+        settings.risk_weights,
+        linker,
+        env=pages_env,
+        window=settings.trend_window_quarters,
     )
     result.pages.update(all_index_pages(archive, options, groups, trends, env=pages_env))
     result.pages.update(trend_pages(trends))

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
@@ -31,21 +31,23 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
+from mkdocs.utils.templates import TemplateContext
 
 from pmarchive.core.diagnostics import Diagnostic, Severity
 from pmarchive.ingest.archive import load_archive
 from pmarchive.ingest.audience import AudienceError, resolve_audience
 from pmarchive.ingest.cache import RecordCache
 from pmarchive.ingest.docpages import check_doc_pages
+from pmarchive.ingest.runbooks import check_runbooks
 from pmarchive.pipeline import Generated, generate
 from pmarchive.search.index import IndexBusyError, IndexIntegrityError
 from pmarchive.settings import PLUGIN_OPTIONS, PluginOption, Settings, SettingsError, read_settings
-from pmarchive.site.index_pages import prior_incidents_section, recent_section
+from pmarchive.site.index_pages import not_found_context, prior_incidents_section, recent_section
 from pmarchive.site.leaks import withheld_links, withheld_outputs
 from pmarchive.site.record_page import SITE_WIDE, THEME_OVERRIDES
 from pmarchive.site.safety import plain_title, sanitize_html
 from pmarchive.site.static_search import StaticSearchError, build_static_index
-from pmarchive.site.urls import Linker
+from pmarchive.site.urls import Linker, site_linker
 
 log = get_plugin_logger(__name__)
 
@@ -167,6 +169,12 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         if cache is not None:
             log.info("records: %d unchanged (cached), %d read", cache.hits, cache.misses)
         _report(full.diagnostics, "the archive has")
+        docs_pages = [f.src_uri for f in files if f.generated_by is None]
+        _report(
+            check_runbooks(full.taxonomy, core.taxonomy_path, Path(config.docs_dir), core.root,
+                           pages=docs_pages),
+            "the runbooks have",
+        )  # fmt: skip
         custom_dir = config.theme.custom_dir
         # The Whoosh index (and similar records) is built on the second core while MkDocs
         # renders the other pages; record pages come last, and the first one waits for it.
@@ -256,6 +264,17 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
                 f"a record withheld from the {self.audience} audience"
             )
         return html
+
+    def on_template_context(
+        self, context: TemplateContext, /, *, template_name: str, config: MkDocsConfig
+    ) -> TemplateContext | None:
+        # theme/404.html lists every alert with a page and offers a search for an unknown one
+        if template_name == "404.html" and self.generated is not None:
+            linker = site_linker(config.use_directory_urls)
+            cast(dict[str, Any], context)["pmarchive_404"] = not_found_context(
+                self.generated.archive, linker
+            )
+        return context
 
     def _record_header(self, src_uri: str) -> str:
         assert self.generated is not None

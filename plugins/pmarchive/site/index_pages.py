@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from pmarchive.analysis.grouping import INDEX_KINDS, Groups, group_records
 from pmarchive.ingest.archive import Archive
+from pmarchive.ingest.runbooks import page_candidates
 from pmarchive.model.records import AnyRecord
 from pmarchive.site.listing import (
     Card,
@@ -215,9 +216,11 @@ def _alert_context(
 
 def _runbook_link(src: str, url: str, options: IndexOptions) -> Markup:
     """A runbook in this site links to its source page (MkDocs checks it); others stay URLs."""
-    page = url.strip("/") + ".md"
-    if "://" not in url and (options.doc_pages is None or page in options.doc_pages):
-        return fragment(f"[{md_text(url)}]({rel_link(src, page)})")
+    if "://" not in url:
+        known = options.doc_pages
+        page = next((p for p in page_candidates(url) if known is None or p in known), None)
+        if page is not None:
+            return fragment(f"[{md_text(url)}]({rel_link(src, page)})")
     # Only http(s) runbooks elsewhere become links; anything else (javascript:, data:, a
     # scheme-relative //host) is shown as text.
     target = safe_url(url) if "://" in url else None

@@ -13,7 +13,7 @@ import yaml
 from pmarchive.model.frontmatter import HEADER_ROWS, item_columns
 from pmarchive.model.records import AnyRecord, PostMortem
 from pmarchive.model.taxonomy import Taxonomy
-from pmarchive.site.safety import plain_title
+from pmarchive.site.safety import plain_title, safe_url
 from pmarchive.site.urls import DIRECTORY_URLS, Linker
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
@@ -65,6 +65,7 @@ def template_environment(search_dirs: Sequence[Path] = ()) -> jinja2.Environment
     env.filters["duration"] = format_seconds
     env.filters["money"] = format_money
     env.filters["stamp"] = format_stamp
+    env.filters["safe_url"] = safe_url
     return env
 
 
