@@ -24,7 +24,6 @@ from pmarchive.model.taxonomy import CauseClass, Gap, Taxonomy
 from pmarchive.search.index import _document, schema
 from pmarchive.site.export import json_schema, record_dict, to_csv
 from pmarchive.site.record_page import render_record_page, template_environment
-from pmarchive.site.safety import safe_url
 
 from .conftest import BASE_NM, BASE_PM, TODAY, front_matter, write
 from .hostile import EVERY_PAYLOAD
@@ -386,8 +385,8 @@ def _record(**changes: object) -> PostMortem:
 
 def _header(record: PostMortem | NearMiss, with_safe_url: bool = True) -> str:
     env = template_environment()
-    if with_safe_url:
-        env.filters["safe_url"] = safe_url
+    if not with_safe_url:  # an older site's environment, without the filter
+        del env.filters["safe_url"]
     page = render_record_page(record, Taxonomy(), env)
     return page.split("---\n\n", 1)[1]
 
@@ -551,3 +550,20 @@ def test_the_example_archive_gives_every_final_sev_1_or_2_a_mitigation() -> None
         pm.date <= pm.published <= TODAY for pm in archive.postmortems if pm.published is not None
     )
     assert any(nm.evidence_gaps for nm in archive.nearmisses)
+
+
+@pytest.mark.parametrize("kind", ["near-miss", "weak-signal"])
+def test_export_and_search_spell_each_kind_the_same_way(kind: str) -> None:
+    nearmiss = NearMiss(
+        id="NM-2026-06-02-001",
+        title="Config push nearly global",
+        date=dt.date(2026, 6, 2),
+        cause_class=("cache-stampede",),
+        path="nearmisses/NM-2026-06-02-001.md",
+        kind=kind,
+        caught_by="person",
+    )
+    assert record_dict(nearmiss)["kind"] == _document(nearmiss, "digest")["kind"] == kind
+    postmortem = _record()
+    assert record_dict(postmortem)["kind"] == _document(postmortem, "digest")["kind"]
+    assert record_dict(postmortem)["kind"] == "postmortem"

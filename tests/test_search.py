@@ -51,6 +51,8 @@ def archive(archive_root: Path, make_config: Callable[..., ArchiveConfig]) -> Ar
         sev="2",
         teams="[pricing]",
         alerts="[]",
+        mitigation="Drained the hydroponic queue",
+        trigger="Quarterly zeppelin rollout",
     )
     incident(
         archive_root,
@@ -78,6 +80,15 @@ def index(archive: Archive, tmp_path: Path) -> ArchiveIndex:
 
 def ids(result: SearchResult) -> list[str]:
     return [hit.id for hit in result.results]
+
+
+@pytest.mark.parametrize(
+    "query", ["hydroponic", "drained hydroponic", "zeppelin", "mitigation:hydroponic"]
+)
+def test_what_ended_it_and_the_trigger_are_searched_as_text(
+    index: ArchiveIndex, query: str
+) -> None:
+    assert ids(index.search(query)) == ["INC-2026-02-15-001"]
 
 
 def test_distinctive_words_find_their_record_first(index: ArchiveIndex) -> None:
@@ -520,6 +531,7 @@ def test_the_search_command_says_did_you_mean(archive: Archive, archive_root: Pa
     )
     assert result.exit_code != 0
     assert "No class 'cache-stampeed'; did you mean cache-stampede?" in result.output
+    assert "try: pmarchive search class:cache-stampede\n" in result.output
 
 
 # --- the query engine agrees with Whoosh's own search -------------------------------------

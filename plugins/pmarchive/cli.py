@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from pmarchive.ingest.runbooks import check_runbooks
 from pmarchive.model.records import AnyRecord
 from pmarchive.model.schema import CAUGHT_BY, DETECTION_SOURCES, NEARMISS_KINDS
 from pmarchive.search.index import IndexBusyError, IndexIntegrityError, build_index
-from pmarchive.search.query import QueryError
+from pmarchive.search.query import QueryError, VocabularyError
 from pmarchive.search.searcher import ArchiveIndex
 from pmarchive.settings import Settings, SettingsError, read_settings
 
@@ -240,6 +241,9 @@ def search(
     archive_index = _fresh_index(_project(root, config_file), index_dir, audience)
     try:
         result = archive_index.search(" ".join(query), limit=limit)
+    except VocabularyError as exc:
+        hint = f"\n  try: pmarchive search {shlex.quote(exc.suggested_query)}"
+        raise _QueryRefused(str(exc) + (hint if exc.suggested_query else "")) from None
     except QueryError as exc:
         raise _QueryRefused(str(exc)) from None
     if as_json:

@@ -13,7 +13,7 @@ from whoosh.fields import Schema
 from pmarchive.core.suggest import allowed_list, closest
 from pmarchive.model.schema import NEARMISS_KINDS, STATUSES
 from pmarchive.model.taxonomy import Taxonomy
-from pmarchive.search.index import POSTMORTEM_KIND, schema
+from pmarchive.search.index import POSTMORTEM_KIND, SEARCHED, schema
 
 MAX_QUERY_CHARS = 500
 MAX_QUERY_TERMS = 40
@@ -69,7 +69,13 @@ FILTER_ALIASES = {
     "type": "kind",
 }
 """Other names of filters (the index's own field names, a plural) that mean the same filter."""
-TEXT_FIELDS = ("title", "summary", "body", "id")
+FREE_TEXT_FIELDS = (
+    *dict.fromkeys(s.search.name for s in SEARCHED if s.search and s.search.type == "text"),
+    "body",
+)
+"""The fields free text searches: every declared text field (title, summary, mitigation,
+trigger...) and the body."""
+TEXT_FIELDS = (*FREE_TEXT_FIELDS, "id")
 """Fields a ``name:word`` may name that are searched as text, not filtered on a vocabulary."""
 KINDS = (POSTMORTEM_KIND, *NEARMISS_KINDS)
 """The one spelling of each kind of record, as search, the pages and the export write it."""
@@ -299,7 +305,7 @@ def text_query(text: str, schema_: Schema) -> query.Query:
     if re.search(r"(?:^|[\s(])[*?]", text):
         raise QueryError("leading wildcards are not supported (they scan the whole index)")
     parser = qparser.MultifieldParser(
-        ["title", "summary", "body"], schema=schema_, group=qparser.AndGroup
+        list(FREE_TEXT_FIELDS), schema=schema_, group=qparser.AndGroup
     )
     parser.remove_plugin_class(qparser.WildcardPlugin)
     parser.add_plugin(qparser.WildcardPlugin())

@@ -28,7 +28,7 @@ from pmarchive.search.index import (
     current_dir,
     open_verified,
 )
-from pmarchive.search.query import parse_filters, text_query
+from pmarchive.search.query import FREE_TEXT_FIELDS, parse_filters, text_query
 from pmarchive.search.results import Hit, SearchResult
 from pmarchive.search.similar import _class_members, _Profile, _rank_similar
 
@@ -104,7 +104,7 @@ def _open_current(base: Path) -> tuple[Path, FileIndex]:
     raise AssertionError("unreachable")
 
 
-_TEXT_FIELDS = ("title", "summary", "body")
+_TEXT_FIELDS = FREE_TEXT_FIELDS
 """The fields free text searches (query.text_query), scored by ``_bm25_term``."""
 MAX_PREFIX_TERMS = 400
 """A prefix expanding to more terms than this goes to Whoosh as one query."""
@@ -395,13 +395,14 @@ class ArchiveIndex:
 
     def _norms(self, searcher: Searcher, field_name: str, b: float, k1: float) -> list[float]:
         """BM25's length normalisation of every document in ``field_name``, from the lengths
-        as Whoosh scores them (quantised), once per generation."""
+        as Whoosh scores them (quantised), once per generation; a field no document fills has
+        no lengths at all (None)."""
         norms = self._field_norms.get(field_name)
         if norms is None:
             reader = searcher.reader()
             average = searcher.avg_field_length(field_name) or 1
             norms = [
-                k1 * ((1 - b) + b * reader.doc_field_length(d, field_name, 0) / average)
+                k1 * ((1 - b) + b * (reader.doc_field_length(d, field_name, 0) or 0) / average)
                 for d in range(searcher.doc_count_all())
             ]
             self._field_norms[field_name] = norms

@@ -27,6 +27,9 @@ def record_dict(record: AnyRecord) -> dict[str, Any]:
     columns = EXPORTED[type(record)]
     data = {k: v for k, v in dataclasses.asdict(record).items() if k in columns}
     data["record_type"] = record.record_type
+    # one spelling of each kind across search, export and pages: postmortem, near-miss,
+    # weak-signal (a near-miss's own kind field already says which)
+    data.setdefault("kind", record.record_type)
     data["url"] = record.url
     data.update(record.extra)
     return _plain(data)  # type: ignore[no-any-return]
