@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import click
@@ -243,6 +244,7 @@ alerts:
 def test_check_warns_when_a_site_runbook_has_no_page(
     archive_root: Path, runbook: str, pages: list[str], warned: bool
 ) -> None:
+    shutil.rmtree(archive_root / "docs")  # only the pages of this case
     write(archive_root, "taxonomy/alerts.yml", ALERTS_YML.format(runbook=runbook))
     write(archive_root, "docs/index.md", "# Home\n")
     for page in pages:
@@ -271,6 +273,7 @@ def test_runbooks_are_not_checked_without_a_docs_folder(archive_root: Path) -> N
 
     taxonomy, _ = load_taxonomy(archive_root / "taxonomy", archive_root)
     docs = archive_root / "docs"
+    shutil.rmtree(docs)
     assert check_runbooks(taxonomy, archive_root / "taxonomy", docs, archive_root) == []
     docs.mkdir()
     (found,) = check_runbooks(taxonomy, archive_root / "taxonomy", docs, archive_root)

@@ -336,7 +336,8 @@ def test_export_carries_the_declared_fields_and_leaves_the_write_up_out() -> Non
     assert data["lint_ignore"] == {"counterfactual": "a quote"}
     assert data["started_at"] == "2026-05-29T14:05:00Z"
     assert not {"body", "body_line", "lines", "extra"} & data.keys()
-    assert set(data) - {"url"} == set(fields_for("postmortem")) | {"path", "record_type"}
+    # kind: a post-mortem's is its record type, spelt as search spells it
+    assert set(data) - {"url"} == set(fields_for("postmortem")) | {"path", "record_type", "kind"}
 
 
 @dataclasses.dataclass(frozen=True)
