@@ -490,3 +490,4 @@ def test_withheld_records_are_counted_on_review_pages(archive_root: Path) -> Non
     site = build_site(archive_root, yml, strict=False)  # the shared records lack mitigations
     html = (site / "reviews/2026-q2/index.html").read_text()
     assert "2 records are withheld from the public audience" in html
+    assert re.search(r"[.;] 2 records are withheld", html)  # its own sentence
