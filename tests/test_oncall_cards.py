@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 from pmarchive.analysis.grouping import group_records
 from pmarchive.model.records import PostMortem, Tried
@@ -23,7 +24,6 @@ from pmarchive.site.index_pages import (
 )
 from pmarchive.site.listing import (
     contact_or_link,
-    md_text,
     minutes_to_mitigate,
     what_has_worked,
 )
@@ -417,9 +417,9 @@ def test_an_override_of_the_card_template_serves_every_page_with_cards(
     archive = load_at(write_oncall_archive(tmp_path / "archive"))
     groups = group_records(archive.records)
     ours = "{% macro card(c) %}Our card: {{ c.title.text }} / {{ c.mitigation }}{% endmacro %}"
-    ours += "{% macro card_list(items) %}{% for c in items %}{{ card(c)|safe }}\n{% endfor %}"
+    ours += "{% macro card_list(items) %}{% for c in items %}<p>{{ card(c) }}</p>\n{% endfor %}"
     ours += "{% endmacro %}{% macro worked_list(items) %}{% endmacro %}"
-    write(tmp_path, "overrides/pmarchive/cards.md", ours)
+    write(tmp_path, "overrides/pmarchive/cards.html", ours)
     env = page_environment([tmp_path / "overrides"])
     if kind == "runbook":
         text = prior_incidents_section(archive, groups, [key], src, env=env)
@@ -564,14 +564,14 @@ def test_what_has_worked_keeps_record_order_and_skips_what_did_not_help() -> Non
         tried=(Tried("A", "no"), Tried("B", "yes"), Tried("C", "partly")),
     )
     older = _pm(mitigation="Rolled back", tried=(Tried("D", "yes"),))
-    worked = what_has_worked([newer, older], "alerts/x.md")
+    worked = what_has_worked([newer, older], "alerts/x.md", site_linker(False))
     assert [(w.action, str(w.outcome)) for w in worked] == [
         ("B", "helped"),
         ("C", "partly helped"),
         ("Rolled back", "ended it"),
         ("D", "helped"),
     ]
-    assert str(worked[0].record.href) == "../postmortems/inc-2026-02-01-001.md"
+    assert worked[0].record.href == "../postmortems/inc-2026-02-01-001.html"
 
 
 @pytest.mark.parametrize("use_directory_urls", [True, False])
@@ -600,13 +600,16 @@ def test_example_alert_page_has_a_card_for_every_record_of_the_alert_newest_firs
     text = page["alerts/higherrorrate.md"]
     start = text.index("## Prior records, newest first")
     listed = text[start : text.index("\n## ", start + 1)]
-    paragraphs = [p for p in listed.split("\n\n") if p.startswith('<span class="pm-card ')]
-    ids = [re.findall(r'<span class="pm-card-link">\[(.*?)\]', p)[0] for p in paragraphs]
-    assert [i.replace("\\", "") for i in ids] == [r.id for r in records]
+    paragraphs = [p for p in listed.splitlines() if p.startswith('<p><span class="pm-card ')]
+    ids = [
+        re.findall(r'<span class="pm-card-link"><a href="[^"]*">(.*?)</a>', p)[0]
+        for p in paragraphs
+    ]
+    assert ids == [r.id for r in records]
     assert len(records) >= 5
     newest = next(r for r in records if isinstance(r, PostMortem))
     assert newest.mitigation  # the example writes down what ended each incident
     card = paragraphs[records.index(newest)]
-    assert f"<strong>What ended it:</strong> {md_text(newest.mitigation)}</span>" in card
+    assert f"<strong>What ended it:</strong> {escape(newest.mitigation)}</span>" in card
     owner = text.index("**Owner:**")
     assert owner < text.index("**On call:** \\#sre\\-oncall") < start

@@ -1,5 +1,6 @@
 """Index pages, the home page's recent section and runbooks' prior incidents render from package
-templates that a site's overrides/ can replace, and what an override prints stays text."""
+templates that a site's overrides/ can replace, and what an override prints stays text. Their
+record tables and cards render from HTML templates (autoescaped) replaced the same way."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pmarchive.ingest.archive import Archive
 from pmarchive.ingest.audience import for_audience
 from pmarchive.site.index_pages import (
     IndexOptions,
+    card_list,
     entity_page,
     overview_page,
     prior_incidents_section,
@@ -68,10 +70,6 @@ def prior(archive: Archive, env: jinja2.Environment) -> str:
     return prior_incidents_section(archive, groups, ["HighErrorRate"], RUNBOOK, env=env)
 
 
-def table(archive: Archive, env: jinja2.Environment) -> str:
-    return str(record_table(archive.postmortems[:3], "index.md", env=env))
-
-
 RENDERS: dict[str, Render] = {
     "index_overview": overview("classes"),
     "index_entity": entity("teams", "sre"),
@@ -81,12 +79,11 @@ RENDERS: dict[str, Render] = {
     "recent": lambda archive, env: recent_section(archive, env=env),
     "prior_incidents": prior,
     "listing": entity("teams", "sre"),
-    "records_table": table,
     "withheld": overview("teams", "public"),
 }
 """Every index page template, and a page the code renders with it."""
 
-INCLUDED = {"listing", "records_table", "withheld"}
+INCLUDED = {"listing", "withheld"}
 """Templates that are part of a page rather than a page of their own."""
 
 SHIPPED_FRAME: dict[str, list[str]] = {
@@ -98,7 +95,6 @@ SHIPPED_FRAME: dict[str, list[str]] = {
     "recent": ["[Cause classes](classes/index.md) · [Alerts]", "\n## Recent incidents\n\n"],
     "prior_incidents": ["## Prior incidents\n\n### HighErrorRate\n", "[risk register](../"],
     "listing": ["## Near-misses and weak signals\n\n", "Pages (newest first): **1** [2]("],
-    "records_table": ["| Date | Id | Title | SEV | Duration | Classes | Teams |\n|---|"],
     "withheld": ["are withheld from the public audience and not counted here."],
 }
 
@@ -151,7 +147,7 @@ def test_class_and_alert_pages_take_an_overridden_entity_frame(
     assert text.startswith("Ours: ")
     intro = {"class": "**Candidate fix:** ", "alert": "**Runbook:** "}[name]
     assert intro in text  # the page's own intro block, in our frame
-    assert "## Incidents" not in text and "| Date | Id |" in text
+    assert "## Incidents" not in text and "<th>Date</th>\n<th>Id</th>" in text
 
 
 def _example_expectations(example: Archive) -> dict[str, tuple[str, str]]:
@@ -159,7 +155,6 @@ def _example_expectations(example: Archive) -> dict[str, tuple[str, str]]:
     sre = groups.get("teams", "sre")
     alert = groups.get("alerts", "HighErrorRate")
     stampede = example.taxonomy.classes["cache-stampede"]
-    newest = example.postmortems[0]
     return {
         "index_entity": (
             "{{ kind }}|{{ key }}|{{ counts.incidents + counts.nearmisses }}|"
@@ -187,10 +182,6 @@ def _example_expectations(example: Archive) -> dict[str, tuple[str, str]]:
             "{{ audience }}|{{ url('classes/index.md') }}",
             f"{example.audience}|classes/index.md",
         ),
-        "records_table": (
-            "{% for row in rows %}{{ row.record.href }}{% endfor %}",
-            newest.src_uri,
-        ),
     }
 
 
@@ -204,7 +195,6 @@ def _example_expectations(example: Archive) -> dict[str, tuple[str, str]]:
         "index_overview",
         "prior_incidents",
         "recent",
-        "records_table",
     ],
 )
 def test_an_override_reads_the_documented_context(
@@ -228,7 +218,6 @@ HOSTILE_PRINTS = [
     ("alert", "{{ summary }} {{ owner.text }} {{ title }}"),
     ("index_entity", "{{ title }} {{ key }}"),
     ("index_overview", "{% for row in rows %}{{ row.link.text }} {{ row.fix_status }}{% endfor %}"),
-    ("records_table", "{% for row in rows %}{{ row.title }} {{ row.record.text }}{% endfor %}"),
     ("prior_incidents", "{% for a in alerts %}{{ a.table }}{% endfor %}"),
 ]
 """Overrides printing a taxonomy or record value (every payload) through {{ }}."""
@@ -239,7 +228,7 @@ def test_a_hostile_value_printed_by_an_override_stays_text(
     hostile_archive: Archive, tmp_path: Path, name: str, printed: str
 ) -> None:
     env = page_environment([overrides(tmp_path, {name: f"Printed: {printed}\n"})])
-    render = RENDERS["alert" if name in ("alert", "records_table") else name]
+    render = RENDERS[name]
     if name == "index_entity":
         render = entity("teams", "checkout")
     text = render(hostile_archive, env)
@@ -247,8 +236,106 @@ def test_a_hostile_value_printed_by_an_override_stays_text(
     assert "&lt;/title&gt;&lt;script&gt;" in text  # the payload is there, as text
     for markup in ("<script>window", "<img", "<svg", "<title"):
         assert markup not in text, markup
-    assert "](javascript:" not in text  # no live Markdown link
-    assert re.search(r"(?<!\\)\{:", text) is None  # no live attribute list
+    # no live Markdown link or attribute list; the record tables are raw-HTML blocks, which
+    # Markdown leaves alone (every line of one starts with a tag)
+    markdown = "\n".join(line for line in text.splitlines() if not line.startswith("<"))
+    assert "](javascript:" not in markdown
+    assert re.search(r"(?<!\\)\{:", markdown) is None
+
+
+# --- the HTML templates of record tables and cards ------------------------------------------
+
+
+def table(archive: Archive, env: jinja2.Environment) -> str:
+    return str(record_table(archive.postmortems[:3], "index.md", env=env))
+
+
+def cards(archive: Archive, env: jinja2.Environment) -> str:
+    return str(card_list(archive.postmortems[:3], "index.md", env=env))
+
+
+HTML_RENDERS: dict[str, Render] = {"records_table": table, "cards": cards}
+"""Every HTML fragment template (``pmarchive/<name>.html``), and a fragment made with it."""
+
+HTML_FRAME: dict[str, list[str]] = {
+    "records_table": ["<table>\n<thead>\n<tr>\n<th>Date</th>\n<th>Id</th>", '"pm-row-title"'],
+    "cards": ['<p><span class="pm-card pm-card-sev-', '<span class="pm-card-link"><a href="'],
+}
+
+
+def html_overrides(root: Path, templates: dict[str, str]) -> Path:
+    for name, text in templates.items():
+        write(root, f"overrides/pmarchive/{name}.html", text)
+    return root / "overrides"
+
+
+def test_every_html_fragment_template_is_covered() -> None:
+    shipped = {p.stem for p in (PACKAGE_TEMPLATES / "pmarchive").glob("*.html")}
+    assert shipped - {"record_header"} == set(HTML_RENDERS) == set(HTML_FRAME)
+
+
+@pytest.mark.parametrize("name", HTML_RENDERS)
+def test_shipped_html_template_renders(example: Archive, name: str) -> None:
+    text = HTML_RENDERS[name](example, DEFAULT_ENVIRONMENT)
+    for frame in HTML_FRAME[name]:
+        assert frame in text
+    assert "\n\n\n" not in text.strip("\n")  # one raw-HTML block: no blank line inside
+    newest = example.postmortems[0]
+    assert f'href="postmortems/{newest.src_uri.removeprefix("postmortems/")[:-3]}/"' in text
+
+
+HTML_OVERRIDES = {
+    "records_table": "<p>Our records_table: {% for row in rows %}{{ row.record.href }} "
+    "{% endfor %}</p>",
+    "cards": "{% macro card_list(items) %}<p>Our cards: {% for c in items %}{{ c.record.href }} "
+    "{% endfor %}</p>{% endmacro %}{% macro worked_list(items) %}<p>Our worked</p>{% endmacro %}",
+}
+
+
+@pytest.mark.parametrize("name", HTML_RENDERS)
+def test_an_html_override_replaces_the_shipped_template_on_every_page(
+    example: Archive, tmp_path: Path, name: str
+) -> None:
+    env = page_environment([html_overrides(tmp_path, {name: HTML_OVERRIDES[name]})])
+    newest = example.postmortems[0]
+    text = HTML_RENDERS[name](example, env)
+    assert f"Our {name}: {newest.src_uri[:-3]}/ " in text  # the documented context
+    pages = [RENDERS[page](example, env) for page in ("alert", "class", "recent")]
+    pages.append(prior(example, env))
+    used = [page for page in pages if f"Our {name}: " in page]
+    # tables on the alert, class and home pages; cards on the alert, class and runbook pages
+    assert len(used) == 3
+    for page in used:
+        for frame in HTML_FRAME[name]:
+            assert frame not in page
+
+
+@pytest.mark.parametrize(
+    ("name", "printed"),
+    [
+        (
+            "records_table",
+            "<p>Printed: {% for row in rows %}{{ row.title }} {{ row.record.text }}"
+            "{% endfor %}</p>",
+        ),
+        (
+            "cards",
+            "{% macro card_list(items) %}<p>Printed: {% for c in items %}{{ c.title.text }} "
+            "{{ c.summary }}{% endfor %}</p>{% endmacro %}"
+            "{% macro worked_list(items) %}<p>Printed: {% for w in items %}{{ w.action }} "
+            "{{ w.record.text }}{% endfor %}</p>{% endmacro %}",
+        ),
+    ],
+)
+def test_a_hostile_value_printed_by_an_html_override_stays_text(
+    hostile_archive: Archive, tmp_path: Path, name: str, printed: str
+) -> None:
+    env = page_environment([html_overrides(tmp_path, {name: printed})])
+    text = RENDERS["alert"](hostile_archive, env)
+    assert "Printed:" in text
+    assert "&lt;/title&gt;&lt;script&gt;" in text
+    for markup in ("<script>window", "<img", "<svg", "<title"):
+        assert markup not in text, markup
 
 
 # --- a real build ---------------------------------------------------------------------------
@@ -303,10 +390,12 @@ def hostile_overridden_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write(root, "docs/index.md", "# Hostile archive\n\n<!-- pmarchive:recent -->\n")
     overrides(
         root,
-        {
-            "class": "# Class\n\nOurs: {{ title }} {{ description }} {{ candidate_fix }}\n",
-            "records_table": "{% for row in rows %}\nRow: {{ row.title }}\n\n{% endfor %}",
-        },
+        {"class": "# Class\n\nOurs: {{ title }} {{ description }} {{ candidate_fix }}\n"},
+    )
+    write(
+        root,
+        "overrides/pmarchive/records_table.html",
+        "{% for row in rows %}\n<p>Row: {{ row.title }}</p>\n\n{% endfor %}",
     )
     return build_site(root, HOSTILE_MKDOCS_YML.replace(*CUSTOM_DIR), strict=False)
 

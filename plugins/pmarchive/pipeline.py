@@ -37,7 +37,7 @@ from pmarchive.site.record_page import (
     with_header,
 )
 from pmarchive.site.safety import sanitize_html
-from pmarchive.site.templating import DEFAULT_ENVIRONMENT, page_environment
+from pmarchive.site.templating import DEFAULT_ENVIRONMENT, Fragments, page_environment
 from pmarchive.site.trend_pages import TrendContext, trend_pages
 from pmarchive.site.urls import DIRECTORY_URLS, Linker
 
@@ -68,6 +68,10 @@ class Generated:
     """Files copied as they are (plotly.js from its package), by site path."""
     redirects: dict[str, str] = field(default_factory=dict)
     """HTML pages at old URLs (aliases of renamed classes and factors), by site path."""
+    fragments: Fragments = field(default_factory=Fragments)
+    """The HTML record tables and cards of the generated index pages, which ``pages`` hold as
+    placeholder lines: the plugin puts them in the rendered HTML (``Fragments.substitute``),
+    ``write_generated`` into the Markdown. Its ``linker`` is the build's."""
     index_stats: IndexStats | None = None
     pages_env: jinja2.Environment = DEFAULT_ENVIRONMENT
     """The page templates of this build (the site's overrides first), for hand-written pages'
@@ -148,7 +152,8 @@ def generate(
 
     index_args = (archive.records, settings.index_dir(audience), settings.similar_limit)
     job = background.submit(similar_records, *index_args) if background is not None else None
-    result = Generated(archive=archive, groups=groups, pages_env=pages_env)
+    fragments = Fragments(linker, deferred=True)
+    result = Generated(archive=archive, groups=groups, pages_env=pages_env, fragments=fragments)
     for record in archive.records:
         result.pages[record.src_uri] = record_page_source(record)
 
@@ -184,7 +189,9 @@ def generate(
         env=pages_env,
         window=settings.trend_window_quarters,
     )
-    result.pages.update(all_index_pages(archive, options, groups, trends, env=pages_env))
+    result.pages.update(
+        all_index_pages(archive, options, groups, trends, env=pages_env, fragments=fragments)
+    )
     result.pages.update(trend_pages(trends))
     result.pages["search.md"] = search_page(pages_env)
     result.data_files = data_files(archive)
@@ -212,6 +219,8 @@ def write_generated(generated: Generated, out: Path) -> list[Path]:
     for rel, text in generated.pages.items():
         if rel in generated.headers:  # one Markdown file per record, its header block first
             text = with_header(text, generated.headers[rel])
+        elif rel in generated.fragments:  # index pages: tables and cards as raw-HTML blocks
+            text = generated.fragments.inline(rel, text)
         put(rel, text.encode("utf-8"))
     for rel, text in generated.data_files.items():
         put(rel, text.encode("utf-8"))

@@ -47,6 +47,7 @@ from pmarchive.site.leaks import withheld_links, withheld_outputs
 from pmarchive.site.record_page import SITE_WIDE, THEME_OVERRIDES
 from pmarchive.site.safety import plain_title, sanitize_html
 from pmarchive.site.static_search import StaticSearchError, build_static_index
+from pmarchive.site.templating import FragmentError, Fragments
 from pmarchive.site.urls import Linker, site_linker
 
 log = get_plugin_logger(__name__)
@@ -223,9 +224,12 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         if self.generated is None or self.settings is None:
             return markdown
         archive, src = self.generated.archive, page.file.src_uri
+        # a hand-written page's generated parts: their HTML tables and cards written in
+        inline = Fragments(self.generated.fragments.linker)
+        env = self.generated.pages_env
         marker = self.settings.recent_marker
         if marker and marker in markdown:
-            recent = recent_section(archive, src, env=self.generated.pages_env)
+            recent = recent_section(archive, src, env=env, fragments=inline)
             markdown = markdown.replace(marker, recent)
         alerts = page.meta.get("alerts") if src not in self.generated.record_uris else None
         if isinstance(alerts, list) and alerts:
@@ -235,7 +239,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
                     log.warning("%s: alerts: unknown alert '%s'", src, name)
             known = [n for n in names if n in archive.taxonomy.alerts]
             markdown += "\n\n" + prior_incidents_section(
-                archive, self.generated.groups, known, src, env=self.generated.pages_env
+                archive, self.generated.groups, known, src, env=env, fragments=inline
             )
         return markdown
 
@@ -256,6 +260,11 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             html = sanitize_html(html)  # record bodies may hold raw HTML: allow-list only
             # the header (sanitised, with the record's h1) comes first, outside Markdown
             html = self._record_header(src) + "\n" + html
+        elif src in self.generated.fragments:  # a generated index page: its tables and cards
+            try:
+                html = self.generated.fragments.substitute(src, html)
+            except FragmentError as exc:
+                raise PluginError(str(exc)) from None
         # MkDocs only logs links to missing pages at INFO level; a link to a withheld record
         # would tell the reader it exists, so it fails the build.
         for target in withheld_links(html, self.generated.archive.withheld_ids):

@@ -2,7 +2,9 @@
 
 Each page renders from a template in ``templates/pmarchive/pages/`` (a site's ``overrides/``
 can replace any of them); this module builds their context: plain values, which the template
-escapes as it prints them, and ready fragments (record tables, links, the trend sections).
+escapes as it prints them, and ready fragments (links, the trend sections). Record tables and
+cards are HTML, rendered here (``records_table.html``, ``cards.html``) and placed through a
+``Fragments``: as a placeholder line the plugin replaces after Markdown, or written in.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from pmarchive.ingest.archive import Archive
 from pmarchive.ingest.runbooks import page_candidates
 from pmarchive.model.records import AnyRecord
 from pmarchive.site.listing import (
-    Card,
     Counts,
     Link,
     contact_or_link,
@@ -40,7 +41,14 @@ from pmarchive.site.listing import (
     what_has_worked,
 )
 from pmarchive.site.safety import safe_url
-from pmarchive.site.templating import DEFAULT_ENVIRONMENT, fragment, render_page
+from pmarchive.site.templating import (
+    DEFAULT_ENVIRONMENT,
+    Fragments,
+    fragment,
+    render_html,
+    render_macro,
+    render_page,
+)
 from pmarchive.site.trend_pages import TrendContext, alert_section, class_section
 from pmarchive.site.urls import DIRECTORY_URLS, Linker, site_path
 
@@ -94,17 +102,54 @@ def url_from(src: str) -> Callable[[str], Markup]:
     return lambda target: fragment(rel_link(src, str(target)))
 
 
+INLINE = Fragments()
+"""Fragments written into the Markdown, links in directory URLs: for callers that want whole
+Markdown pages."""
+
+
 def record_table(
     records: Sequence[AnyRecord],
     src: str,
     *,
     compact: bool = False,
     env: jinja2.Environment = DEFAULT_ENVIRONMENT,
+    fragments: Fragments = INLINE,
 ) -> Markup:
-    """The record table (template ``records_table.md``) of page ``src``, ready for a page;
-    ``compact``: one line per record (date, SEV, linked title), which a phone shows whole."""
-    rows = record_rows(records, src)
-    return fragment(render_page(env, "records_table", rows=rows, compact=compact))
+    """The record table (HTML template ``records_table.html``) of page ``src``, as its Markdown
+    holds it (``fragments``); ``compact``: one line per record (date, SEV, linked title), which
+    a phone shows whole."""
+    rows = record_rows(records, src, fragments.linker)
+    return fragments.place(src, render_html(env, "records_table", rows=rows, compact=compact))
+
+
+def card_list(
+    records: Sequence[AnyRecord],
+    src: str,
+    *,
+    env: jinja2.Environment = DEFAULT_ENVIRONMENT,
+    fragments: Fragments = INLINE,
+) -> Markup:
+    """One card per record (macro ``card_list`` of ``cards.html``) on page ``src``; empty
+    without records (a template tests it with ``{% if cards %}``)."""
+    if not records:
+        return Markup("")
+    cards = record_cards(records, src, fragments.linker)
+    return fragments.place(src, render_macro(env, "cards", "card_list", cards))
+
+
+def worked_list(
+    records: Sequence[AnyRecord],
+    src: str,
+    *,
+    env: jinja2.Environment = DEFAULT_ENVIRONMENT,
+    fragments: Fragments = INLINE,
+) -> Markup:
+    """What has worked for ``records`` (macro ``worked_list`` of ``cards.html``); empty when
+    nothing has."""
+    worked = what_has_worked(records, src, fragments.linker)
+    if not worked:
+        return Markup("")
+    return fragments.place(src, render_macro(env, "cards", "worked_list", worked))
 
 
 def _listing(
@@ -114,13 +159,14 @@ def _listing(
     number: int,
     total: int,
     env: jinja2.Environment,
+    fragments: Fragments,
 ) -> dict[str, Any]:
     """What ``listing.md`` prints: one numbered page's two tables and the pager."""
     src = index_src(kind, key, number)
     incidents, nearmisses = split_listing(records)
     return {
-        "incidents": record_table(incidents, src, env=env),
-        "nearmisses": record_table(nearmisses, src, env=env),
+        "incidents": record_table(incidents, src, env=env, fragments=fragments),
+        "nearmisses": record_table(nearmisses, src, env=env, fragments=fragments),
         "pager": pager_links(kind, key, number, total),
     }
 
@@ -130,13 +176,20 @@ def _tally(src: str, section: str, counter: Counter[str]) -> list[tuple[Link, in
 
 
 def _class_context(
-    archive: Archive, key: str, records: Sequence[AnyRecord], src: str, options: IndexOptions
+    archive: Archive,
+    key: str,
+    records: Sequence[AnyRecord],
+    src: str,
+    options: IndexOptions,
+    env: jinja2.Environment,
+    fragments: Fragments,
 ) -> dict[str, Any]:
     """What ``class.md`` adds to an entity page: the taxonomy entry, related factors and alerts,
     and its newest records as cards."""
     cls = archive.taxonomy.classes.get(key)
+    newest = records[: options.class_cards]
     return {
-        "cards": record_cards(records[: options.class_cards], src),
+        "cards": card_list(newest, src, env=env, fragments=fragments),
         "in_taxonomy": cls is not None,
         "description": cls.description if cls else "",
         "candidate_fix": cls.candidate_fix if cls else "",
@@ -180,6 +233,7 @@ def _alert_context(
     src: str,
     options: IndexOptions,
     env: jinja2.Environment,
+    fragments: Fragments,
 ) -> dict[str, Any]:
     """What ``alert.md`` adds to an entity page: the owner and its contact, runbook, summary,
     one card per record of the first listing page, what has worked, same-class records."""
@@ -194,7 +248,11 @@ def _alert_context(
             SameClass(
                 name=cls,
                 listing=record_table(
-                    others[: options.same_class_limit], src, compact=True, env=env
+                    others[: options.same_class_limit],
+                    src,
+                    compact=True,
+                    env=env,
+                    fragments=fragments,
                 ),
                 total=len(everything),
                 href=fragment(rel_link(src, index_src("classes", cls))),
@@ -207,8 +265,8 @@ def _alert_context(
         if alert and alert.team
         else None,
         "contact": contact_or_link(team.contact) if team and team.contact else None,
-        "cards": record_cards(shown, src),
-        "worked": what_has_worked(shown, src),
+        "cards": card_list(shown, src, env=env, fragments=fragments),
+        "worked": worked_list(shown, src, env=env, fragments=fragments),
         "no_history": not records,
         "same_class": same_class,
     }
@@ -273,8 +331,10 @@ def entity_page(
     trends: TrendContext | None = None,
     *,
     env: jinja2.Environment = DEFAULT_ENVIRONMENT,
+    fragments: Fragments = INLINE,
 ) -> dict[str, str]:
-    """The page of one key, and its numbered continuation pages when the listing is long."""
+    """The page of one key, and its numbered continuation pages when the listing is long; their
+    record tables and cards placed through ``fragments``."""
     spec = INDEX_KINDS[kind]
     records = groups.get(kind, key)
     src = index_src(kind, key)
@@ -288,7 +348,7 @@ def entity_page(
     }
     context: dict[str, Any] = {
         **common,
-        **_listing(chunks[0], kind, key, 1, len(chunks), env),
+        **_listing(chunks[0], kind, key, 1, len(chunks), env, fragments),
         "counts": counts(records),
         "overview": fragment(rel_link(src, index_src(kind))),
         "trends": None,
@@ -296,11 +356,11 @@ def entity_page(
         "url": url_from(src),
     }
     if kind == "classes":
-        context.update(_class_context(archive, key, records, src, options))
+        context.update(_class_context(archive, key, records, src, options, env, fragments))
         if trends is not None and key in archive.taxonomy.classes:
             context["trends"] = fragment(class_section(trends, key, src))
     if kind == "alerts":
-        context.update(_alert_context(archive, groups, key, records, src, options, env))
+        context.update(_alert_context(archive, groups, key, records, src, options, env, fragments))
         if trends is not None:
             section = alert_section(trends, alert_classes(archive, key, records), src)
             context["trends"] = fragment(section)
@@ -311,11 +371,13 @@ def entity_page(
             env,
             "index_continued",
             **common,
-            **_listing(chunk, kind, key, number, len(chunks), env),
+            **_listing(chunk, kind, key, number, len(chunks), env, fragments),
             number=number,
             back=fragment(rel_link(page_src, src)),
             url=url_from(page_src),
         )
+    for page_src, markdown in pages.items():
+        fragments.printed(page_src, markdown)
     return pages
 
 
@@ -408,12 +470,14 @@ def all_index_pages(
     trends: TrendContext | None = None,
     *,
     env: jinja2.Environment = DEFAULT_ENVIRONMENT,
+    fragments: Fragments = INLINE,
 ) -> dict[str, str]:
     """Every generated index page: overview and key pages of each kind, by source path.
 
     With ``trends``, class pages carry their recurrence chart and risk rank, and alert pages
     the recurrence of their classes. ``env`` finds the page templates (the site's custom_dir
-    first).
+    first). Record tables and cards go through ``fragments``: written into the Markdown by
+    default, placeholders the plugin fills with a deferred ``Fragments``.
     """
     options = options or IndexOptions()
     groups = groups if groups is not None else group_records(archive.records)
@@ -421,7 +485,11 @@ def all_index_pages(
     for kind in INDEX_KINDS:
         pages[index_src(kind)] = overview_page(archive, groups, kind, env=env)
         for key in entity_keys(archive, groups, kind):
-            pages.update(entity_page(archive, groups, kind, key, options, trends, env=env))
+            pages.update(
+                entity_page(
+                    archive, groups, kind, key, options, trends, env=env, fragments=fragments
+                )
+            )
     return pages
 
 
@@ -431,18 +499,22 @@ def recent_section(
     limit: int = 10,
     *,
     env: jinja2.Environment = DEFAULT_ENVIRONMENT,
+    fragments: Fragments = INLINE,
 ) -> str:
     """The home page's generated part (``recent.md``): newest incidents and near-misses, and
-    where to go next."""
-    return render_page(
+    where to go next. The tables are written into the Markdown by default: it goes into a
+    hand-written page."""
+    markdown = render_page(
         env,
         "recent",
-        postmortems=record_table(archive.postmortems[:limit], src, env=env),
-        nearmisses=record_table(archive.nearmisses[:limit], src, env=env),
+        postmortems=record_table(archive.postmortems[:limit], src, env=env, fragments=fragments),
+        nearmisses=record_table(archive.nearmisses[:limit], src, env=env, fragments=fragments),
         withheld=archive.withheld,
         audience=archive.audience,
         url=url_from(src),
     )
+    fragments.printed(src, markdown)
+    return markdown
 
 
 @dataclass(frozen=True)
@@ -450,8 +522,8 @@ class PriorAlert:
     """One alert of a runbook's 'Prior incidents' section."""
 
     name: str
-    cards: list[Card]
-    """Its newest records, one card each."""
+    cards: Markup
+    """Its newest records, one card each (empty without records)."""
     table: Markup
     """The same records as a record table, for an override that prefers one."""
     total: int
@@ -469,9 +541,11 @@ def prior_incidents_section(
     limit: int = PRIOR_CARDS,
     *,
     env: jinja2.Environment = DEFAULT_ENVIRONMENT,
+    fragments: Fragments = INLINE,
 ) -> str:
     """The 'Prior incidents' section (``prior_incidents.md``) added to a runbook that names its
-    alerts: the newest ``limit`` records of each, as cards."""
+    alerts: the newest ``limit`` records of each, as cards (written into the Markdown by
+    default: it goes into a hand-written page)."""
     sections = []
     for alert in alerts:
         records = groups.get("alerts", alert)
@@ -479,14 +553,16 @@ def prior_incidents_section(
         sections.append(
             PriorAlert(
                 name=alert,
-                cards=record_cards(records[:limit], src),
-                table=record_table(records[:limit], src, env=env),
+                cards=card_list(records[:limit], src, env=env, fragments=fragments),
+                table=record_table(records[:limit], src, env=env, fragments=fragments),
                 total=len(records),
                 href=fragment(rel_link(src, index_src("alerts", alert))),
                 classes=[link(src, c, index_src("classes", c)) for c in classes],
             )
         )
-    return render_page(env, "prior_incidents", alerts=sections, url=url_from(src))
+    markdown = render_page(env, "prior_incidents", alerts=sections, url=url_from(src))
+    fragments.printed(src, markdown)
+    return markdown
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
-"""Listings on index pages as the page templates receive them: record rows, counts and pager
-links (plain values, escaped when printed, and ready hrefs), and the Markdown helpers that keep
-values text. Every kind of index page uses the same functions; kinds differ by their key only.
-Links point at other pages' source files, so MkDocs checks them."""
+"""Listings on index pages as the page templates receive them: record rows, cards, counts and
+pager links (plain values, escaped when printed, and ready hrefs), and the Markdown helpers that
+keep values text. Every kind of index page uses the same functions; kinds differ by their key
+only. Links in Markdown point at other pages' source files, so MkDocs checks them; the record
+tables and cards are HTML (``records_table.html``, ``cards.html``), whose links a ``Linker``
+makes in the build's URL mode."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from pmarchive.analysis.grouping import INDEX_KINDS
 from pmarchive.model.records import AnyRecord, NearMiss, PostMortem
 from pmarchive.site.record_page import LinkResolver, format_seconds
 from pmarchive.site.safety import safe_url
+from pmarchive.site.urls import Linker
 
 PAGE_SIZE = 400
 """Records per listing page; longer listings continue on numbered pages, so no page grows past
@@ -68,15 +71,21 @@ def rel_link(from_src: str, to_src: str) -> str:
 
 @dataclass(frozen=True)
 class Link:
-    """A link a template prints as ``[{{ link.text }}]({{ link.href }})``: the text is escaped
-    when printed; the href is a relative source path (MkDocs checks it), ready as it is."""
+    """A link a Markdown template prints as ``[{{ link.text }}]({{ link.href }})``: the text is
+    escaped when printed; the href is a relative source path (MkDocs checks it), ready as it is.
+    In an HTML template (``<a href="{{ link.href }}">``) the href is a URL from the build's
+    ``Linker``, which autoescape escapes as any other value."""
 
     text: str
-    href: Markup
+    href: str
 
 
-def link(from_src: str, text: str, to_src: str) -> Link:
-    return Link(text, Markup(rel_link(from_src, to_src)))
+def link(from_src: str, text: str, to_src: str, linker: Linker | None = None) -> Link:
+    """A link from page ``from_src`` to ``to_src``: for Markdown without ``linker``, for HTML
+    with it."""
+    if linker is None:
+        return Link(text, Markup(rel_link(from_src, to_src)))
+    return Link(text, linker(from_src, to_src))
 
 
 def iso_date(day: dt.date) -> Markup:
@@ -86,7 +95,7 @@ def iso_date(day: dt.date) -> Markup:
 
 @dataclass(frozen=True)
 class RecordRow:
-    """One row of a record table, as ``records_table.md`` receives it."""
+    """One row of a record table, as ``records_table.html`` receives it."""
 
     date: Markup
     record: Link
@@ -101,7 +110,7 @@ class RecordRow:
     teams: tuple[str, ...]
 
 
-def record_row(record: AnyRecord, from_src: str) -> RecordRow:
+def record_row(record: AnyRecord, from_src: str, linker: Linker) -> RecordRow:
     if isinstance(record, PostMortem):
         sev = f"SEV-{record.sev}"
         duration = format_seconds(record.duration_min * 60 if record.duration_min else None)
@@ -110,18 +119,20 @@ def record_row(record: AnyRecord, from_src: str) -> RecordRow:
         duration = ""
     return RecordRow(
         date=iso_date(record.date),
-        record=link(from_src, record.id, record.src_uri),
+        record=link(from_src, record.id, record.src_uri, linker),
         title=record.title,
         sev=Markup(sev),  # built from a number or a validated kind
         duration=duration,
-        classes=tuple(link(from_src, c, index_src("classes", c)) for c in record.cause_class),
+        classes=tuple(
+            link(from_src, c, index_src("classes", c), linker) for c in record.cause_class
+        ),
         teams=tuple(record.teams),
     )
 
 
-def record_rows(records: Sequence[AnyRecord], from_src: str) -> list[RecordRow]:
+def record_rows(records: Sequence[AnyRecord], from_src: str, linker: Linker) -> list[RecordRow]:
     """The rows of the listing every index page uses, linked from page ``from_src``."""
-    return [record_row(r, from_src) for r in records]
+    return [record_row(r, from_src, linker) for r in records]
 
 
 MAJOR_SEV = 2
@@ -130,7 +141,7 @@ MAJOR_SEV = 2
 
 @dataclass(frozen=True)
 class Card:
-    """One prior record as the on-call reader sees it (``pmarchive/cards.md``): what happened,
+    """One prior record as the on-call reader sees it (``pmarchive/cards.html``): what happened,
     how bad, what ended it and how long that took."""
 
     date: Markup
@@ -160,7 +171,7 @@ def minutes_to_mitigate(record: PostMortem) -> float | None:
     return None
 
 
-def record_card(record: AnyRecord, from_src: str) -> Card:
+def record_card(record: AnyRecord, from_src: str, linker: Linker) -> Card:
     """The card of ``record`` on page ``from_src``: every page that shows cards builds them here."""
     if isinstance(record, PostMortem):
         minutes = minutes_to_mitigate(record)
@@ -176,16 +187,16 @@ def record_card(record: AnyRecord, from_src: str) -> Card:
         sev=Markup(sev),  # built from a number or a validated kind
         marker=Markup(marker),
         major=major,
-        title=link(from_src, record.title, record.src_uri),
-        record=link(from_src, record.id, record.src_uri),
+        title=link(from_src, record.title, record.src_uri, linker),
+        record=link(from_src, record.id, record.src_uri, linker),
         summary=record.summary,
         mitigation=mitigation,
         time_to_mitigate=mitigated,
     )
 
 
-def record_cards(records: Sequence[AnyRecord], from_src: str) -> list[Card]:
-    return [record_card(r, from_src) for r in records]
+def record_cards(records: Sequence[AnyRecord], from_src: str, linker: Linker) -> list[Card]:
+    return [record_card(r, from_src, linker) for r in records]
 
 
 HELPFUL = {"yes": "helped", "partly": "partly helped"}
@@ -208,7 +219,7 @@ class Worked:
     """The record's title."""
 
 
-def what_has_worked(records: Sequence[AnyRecord], from_src: str) -> list[Worked]:
+def what_has_worked(records: Sequence[AnyRecord], from_src: str, linker: Linker) -> list[Worked]:
     """Mitigations and helpful ``tried`` actions of ``records`` (newest first, as given); per
     record, what ended the impact before what eased it."""
     worked: list[Worked] = []
@@ -216,7 +227,7 @@ def what_has_worked(records: Sequence[AnyRecord], from_src: str) -> list[Worked]
         if not isinstance(record, PostMortem):
             continue
         day = iso_date(record.date)
-        to = link(from_src, f"{day} · SEV-{record.sev}", record.src_uri)
+        to = link(from_src, f"{day} · SEV-{record.sev}", record.src_uri, linker)
         if record.mitigation:
             worked.append(Worked(record.mitigation, Markup("ended it"), day, to, record.title))
         for step in record.tried:
