@@ -254,3 +254,23 @@ def _sources_of(record: AnyRecord) -> set[str]:
     teams = {index_src("teams", t) for t in record.teams}
     alerts = {index_src("alerts", a) for a in record.alerts}
     return teams | alerts | {index_src("classes", c) for c in record.cause_class}
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("pmarchive/pages/records_table.md", "pmarchive/records_table.html"),
+        ("pmarchive/cards.md", "pmarchive/cards.html"),
+    ],
+)
+def test_an_override_of_a_retired_markdown_template_is_a_warning_naming_its_html_form(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, old: str, new: str
+) -> None:
+    root = tiny_archive(tmp_path)
+    write(root, f"overrides/{old}", "{% for row in rows %}{{ row.title }}{% endfor %}\n")
+    with pytest.raises(Abort):  # strict: the warning fails the build
+        build(root)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(f"overrides/{old}: no longer used" in w and f"override {new}" in w for w in warnings)
+    site, _ = build(root, strict=False)  # and the shipped HTML template serves the page
+    assert "INC-2026-05-03-001</a></td>" in (site / "teams/sre/index.html").read_text()

@@ -47,7 +47,7 @@ from pmarchive.site.leaks import withheld_links, withheld_outputs
 from pmarchive.site.record_page import SITE_WIDE, THEME_OVERRIDES
 from pmarchive.site.safety import plain_title, sanitize_html
 from pmarchive.site.static_search import StaticSearchError, build_static_index
-from pmarchive.site.templating import FragmentError, Fragments
+from pmarchive.site.templating import FragmentError, Fragments, retired_overrides
 from pmarchive.site.urls import Linker, site_linker
 
 log = get_plugin_logger(__name__)
@@ -177,6 +177,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             "the runbooks have",
         )  # fmt: skip
         custom_dir = config.theme.custom_dir
+        for retired in retired_overrides([Path(custom_dir)] if custom_dir else []):
+            log.warning(retired)
         # The Whoosh index (and similar records) is built on the second core while MkDocs
         # renders the other pages; record pages come last, and the first one waits for it.
         if (os.cpu_count() or 1) > 1:

@@ -120,6 +120,25 @@ def render_macro(env: jinja2.Environment, name: str, macro: str, *args: Any) -> 
     return _without_blank_lines(str(getattr(module, macro)(*args)))
 
 
+RETIRED_TEMPLATES = {
+    "pmarchive/pages/records_table.md": "pmarchive/records_table.html",
+    "pmarchive/cards.md": "pmarchive/cards.html",
+}
+"""Markdown templates whose HTML form replaced them: an override of one no longer applies."""
+
+
+def retired_overrides(search_dirs: Sequence[Path]) -> list[str]:
+    """One line for each override in ``search_dirs`` of a template the build no longer reads,
+    naming its replacement (else the override would be ignored without a word)."""
+    return [
+        f"{directory / old}: no longer used; record tables and cards are HTML now: "
+        f"override {new} instead (autoescaped, links are ready URLs)"
+        for directory in search_dirs
+        for old, new in RETIRED_TEMPLATES.items()
+        if (directory / old).is_file()
+    ]
+
+
 class FragmentError(Exception):
     """A fragment printed into a page's Markdown is not in the page's HTML as its own
     paragraph (an override printed it inside other text, a code block or a raw-HTML block)."""
