@@ -223,10 +223,13 @@ def test_material_search_index_holds_no_record_page(mixed: Path, audience: str) 
     # index pages list records by id and title; a record's own text is in no page of the index
     assert "Twelve percent of checkouts failed" not in json.dumps(docs)
     # nor are the per-key listings (they grow with the archive); the overviews stay findable
-    keyed = ("classes/", "factors/", "teams/", "services/", "alerts/", "sev/", "quarters/")
+    keyed = ("classes/", "factors/", "teams/", "services/", "alerts/", "gaps/", "sev/", "quarters/")
     pages = {loc.split("#")[0] for loc in locations}
     assert [p for p in pages if p.startswith(keyed) and p.count("/") > 1] == []
     assert {"classes/", "teams/", "alerts/"} <= pages
+    # nor the quarterly reviews, which list every record of their quarter (/reviews/ stays)
+    assert [p for p in pages if p.startswith("reviews/") and p != "reviews/"] == []
+    assert "reviews/" in pages
 
 
 @pytest.mark.parametrize(("switch", "written"), [(True, True), (False, False)])
