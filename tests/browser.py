@@ -35,9 +35,12 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serve_directory(directory: Path) -> Iterator[str]:
-    """Serve ``directory`` on a free loopback port; yields the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
+def serve_directory(
+    directory: Path, handler_class: type[http.server.SimpleHTTPRequestHandler] = _QuietHandler
+) -> Iterator[str]:
+    """Serve ``directory`` on a free loopback port (with ``handler_class``, a quiet file
+    handler by default); yields the base URL."""
+    handler = functools.partial(handler_class, directory=str(directory))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

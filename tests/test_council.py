@@ -23,7 +23,7 @@ from pmarchive.analysis.risk import (
 from pmarchive.analysis.stats import spread
 from pmarchive.core.calendar import quarter_of
 from pmarchive.ingest.audience import for_audience
-from pmarchive.model.records import ActionItem, NearMiss, PostMortem
+from pmarchive.model.records import ActionItem, NearMiss
 from pmarchive.model.taxonomy import CauseClass, Factor, Gap, SeverityLevel, Taxonomy
 from pmarchive.settings import SettingsError, read_settings
 from pmarchive.site import charts
@@ -32,6 +32,7 @@ from pmarchive.site.trend_pages import TrendContext, trend_pages, window_quarter
 from .conftest import BASE_PM, front_matter, write
 from .conftest import TODAY as SITE_TODAY
 from .sites import build_site, copy_example, load_at
+from .test_analyses import pm
 
 D = dt.date.fromisoformat
 NO_STAMPS: dict[str, str | None] = {
@@ -69,25 +70,6 @@ TAX = Taxonomy(
         3: SeverityLevel(3, "Minor", due_business_days=15),
     },
 )
-
-
-def pm(
-    record_id: str,
-    date: str,
-    classes: tuple[str, ...] = ("cache-stampede",),
-    sev: int = 2,
-    **changes: Any,
-) -> PostMortem:
-    fields: dict[str, Any] = {"status": "final", "detection": "alert", **changes}
-    return PostMortem(
-        id=record_id,
-        title=f"Incident {record_id}",
-        date=D(date),
-        cause_class=classes,
-        path="x",
-        sev=sev,
-        **fields,
-    )
 
 
 def nm(record_id: str, date: str, classes: tuple[str, ...], **changes: Any) -> NearMiss:

@@ -6,9 +6,7 @@ script."""
 from __future__ import annotations
 
 import contextlib
-import functools
 import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from playwright.sync_api import Browser, Page
 from pmarchive.model.records import PostMortem
 from pmarchive.search.server import CONTENT_SECURITY_POLICY
 
-from .browser import chromium, watch
+from .browser import chromium, serve_directory, watch
 from .hostile import FLAG
 from .sites import build_config, copy_example, load_at
 from .test_oncall_cards import NOT_FOUND_HOOK
@@ -55,17 +53,8 @@ class _SiteHandler(http.server.SimpleHTTPRequestHandler):
             self.wfile.write(body)
 
 
-@contextlib.contextmanager
-def serve_site(directory: Path) -> Iterator[str]:
-    handler = functools.partial(_SiteHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+def serve_site(directory: Path) -> contextlib.AbstractContextManager[str]:
+    return serve_directory(directory, _SiteHandler)
 
 
 @pytest.fixture(scope="module")
