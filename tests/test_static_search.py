@@ -1,10 +1,12 @@
-"""The static host's search: Pagefind over the audience's record pages, records kept out of
-Material's in-browser index, and a Pagefind failure that stops the build with one line."""
+"""The static host's search: Pagefind over the audience's record pages, in shards, records kept
+out of Material's in-browser index, and a Pagefind failure that stops the build with one line."""
 
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -13,17 +15,25 @@ from mkdocs.exceptions import Abort, PluginError
 from pmarchive.ingest.archive import load_archive
 from pmarchive.ingest.config import ArchiveConfig
 from pmarchive.model.records import AnyRecord
+from pmarchive.site import static_search
 from pmarchive.site.static_search import (
+    MANIFEST,
+    STAGING_DIR,
+    StaticIndexStats,
     StaticSearchError,
     annotate_page,
+    build_static_index,
     index_markup,
     one_line,
     record_filters,
     record_glob,
     record_meta,
+    shard_folder,
+    shards_of,
 )
 
 from .conftest import (
+    BASE_NM,
     BASE_PM,
     RESTRICTED_ID,
     SECRET_TITLE,
@@ -61,9 +71,10 @@ def records(root: Path) -> dict[str, AnyRecord]:
 
 
 def pagefind_text(site: Path) -> str:
-    """Everything in the Pagefind bundle's data files, decompressed (they are gzip)."""
+    """Everything in the data files of every shard's bundle, decompressed (they are gzip)."""
     parts = []
-    for path in sorted((site / "pagefind").rglob("*")):
+    paths = [p for folder in ("pagefind", "pagefind-shards") for p in (site / folder).rglob("*")]
+    for path in sorted(paths):
         if path.is_file() and (path.suffix.startswith(".pf_") or path.suffix == ".json"):
             data = path.read_bytes()
             if data[:2] == b"\x1f\x8b":
@@ -72,14 +83,35 @@ def pagefind_text(site: Path) -> str:
     return "\n".join(parts)
 
 
-def fragments(site: Path) -> dict[str, dict[str, object]]:
-    """Each indexed page's fragment (url, content, filters, meta), by URL."""
+def shard_folders(site: Path) -> list[str]:
+    """The site-relative folders of the index's shards: the first, then those its manifest
+    lists for search.js to merge."""
+    manifest = json.loads((site / "pagefind" / MANIFEST).read_text(encoding="utf-8"))
+    return ["pagefind/", *manifest["shards"]]
+
+
+def folder_fragments(folder: Path) -> dict[str, dict[str, object]]:
+    """Each page's fragment (url, content, filters, meta) in one shard's folder, by URL."""
     found = {}
-    for path in (site / "pagefind" / "fragment").glob("*.pf_fragment"):
+    for path in (folder / "fragment").glob("*.pf_fragment"):
         data = gzip.decompress(path.read_bytes())
         assert data.startswith(b"pagefind_dcd")
         fragment = json.loads(data[len(b"pagefind_dcd") :])
         found[fragment["url"]] = fragment
+    return found
+
+
+def shard_fragments(site: Path) -> list[dict[str, dict[str, object]]]:
+    """Each shard's fragments, in the manifest's order (the first shard first)."""
+    return [folder_fragments(site / folder) for folder in shard_folders(site)]
+
+
+def fragments(site: Path) -> dict[str, dict[str, object]]:
+    """Every indexed page's fragment over all shards, by URL; a page in two shards fails."""
+    found: dict[str, dict[str, object]] = {}
+    for shard in shard_fragments(site):
+        assert not found.keys() & shard.keys(), "a page in two shards"
+        found.update(shard)
     return found
 
 
@@ -271,3 +303,208 @@ def test_a_pagefind_failure_stops_the_build_with_one_line(
     assert len(lines) == 1, caplog.text
     assert lines[0].startswith("static search index: ")
     assert any(part in lines[0] for part in message) and "\n" not in lines[0]
+
+
+# --- shards ------------------------------------------------------------------------------------
+def write_public_postmortems(root: Path, count: int) -> list[str]:
+    """``count`` more public post-mortems (one a day from 2026-04-01, SEV 1 to 3 in turn); their
+    ids. The mixed archive's near-miss is ``NM-...`` and sorts into the first shard."""
+    ids = []
+    for day in range(1, count + 1):
+        record_id = f"INC-2026-04-{day:02d}-001"
+        write(root, f"postmortems/{record_id}.md", front_matter(
+            BASE_PM, id=record_id, date=f"2026-04-{day:02d}", sev=str(day % 3 + 1),
+            title=f"Pricing outage number {day}", visibility="public", started_at=None,
+            detected_at=None, mitigated_at=None, resolved_at=None,
+        ))  # fmt: skip
+        ids.append(record_id)
+    return ids
+
+
+def fake_site(site: Path, chosen: list[AnyRecord]) -> list[tuple[Path, AnyRecord]]:
+    """A built page for each record, as bare as Pagefind and ``annotate_page`` allow."""
+    pages = []
+    for record in chosen:
+        path = write(site, f"{record.url}index.html", (
+            f'<!doctype html><html lang="en"><head><title>{record.id}</title></head><body>'
+            f'<article class="md-content__inner md-typeset"><h1>{record.title}</h1>'
+            f"<p>Findings of {record.id}.</p></article></body></html>"
+        ))  # fmt: skip
+        pages.append((path, record))
+    return pages
+
+
+@pytest.mark.parametrize(
+    ("count", "size", "lengths"),
+    [(7, 3, [3, 3, 1]), (6, 3, [3, 3]), (2, 3, [2]), (3, 1, [1, 1, 1]), (0, 3, [0])],
+)
+def test_shards_of_cuts_in_a_stable_order(
+    archive_root: Path, count: int, size: int, lengths: list[int]
+) -> None:
+    write_public_postmortems(archive_root, max(0, count - 1))
+    if count:
+        write(archive_root, "nearmisses/NM-2026-06-02-001.md", front_matter(BASE_NM))
+    chosen = list(records(archive_root).values())
+    pages = [(Path(record.url), record) for record in chosen]
+    shards = shards_of(pages, size)
+    assert [len(shard) for shard in shards] == lengths
+    order = [record.id for shard in shards for _, record in shard]
+    assert order == [r.id for r in sorted(chosen, key=lambda r: (r.section, r.id))]
+    assert shards_of(list(reversed(pages)), size) == shards  # the input's order is no matter
+
+
+@pytest.mark.parametrize("size", [0, -2])
+def test_a_shard_holds_a_page(size: int) -> None:
+    with pytest.raises(ValueError, match="at least one page"):
+        shards_of([], size)
+
+
+@pytest.mark.parametrize(
+    ("number", "folder"), [(0, "pagefind"), (1, "pagefind-shards/1"), (12, "pagefind-shards/12")]
+)
+def test_shard_folders_are_no_prefix_of_the_first(number: int, folder: str) -> None:
+    assert shard_folder(number) == folder
+    # Pagefind's mergeIndex skips an index whose path starts the primary's basePath
+    assert number == 0 or not "/pagefind/".startswith(f"/{folder}/")
+
+
+@pytest.mark.parametrize(("shards", "text"), [(1, "in 1 shard,"), (3, "in 3 shards,")])
+def test_stats_name_the_shards(shards: int, text: str) -> None:
+    stats = StaticIndexStats(pages=7, files=40, bytes=12345, shards=shards)
+    assert str(stats) == f"7 record pages {text} 40 files, 12,345 bytes"
+
+
+@pytest.mark.parametrize(
+    ("audience", "extra", "size", "lengths"),
+    [
+        ("internal", 5, 3, [3, 3, 1]),  # the near-miss, the first post-mortems, ...
+        ("public", 5, 3, [3, 3]),  # the near-miss and the restricted one are in no shard
+        ("public", 5, 2000, [6]),  # the default: one index, a manifest listing no shard
+    ],
+)
+def test_a_build_writes_shards_and_a_manifest(
+    mixed: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    audience: str,
+    extra: int,
+    size: int,
+    lengths: list[int],
+) -> None:
+    write_public_postmortems(mixed, extra)
+    monkeypatch.setattr(static_search, "SHARD_PAGES", size)
+    site = build_site(mixed, PUBLIC_YML.format(audience=audience))
+    folders = [f"pagefind-shards/{n}/" for n in range(1, len(lengths))]
+    assert shard_folders(site) == ["pagefind/", *folders]
+    shards = shard_fragments(site)
+    assert [len(shard) for shard in shards] == lengths
+    ids = [str(f["meta"]["id"]) for shard in shards for f in shard.values()]  # type: ignore[index]
+    wider = {"public": {"public"}, "internal": {"public", "internal"}}[audience]
+    expected = sorted(r.id for r in records(mixed).values() if r.visibility in wider)
+    assert sorted(ids) == expected and len(ids) == len(set(ids))
+    # stable order: each shard's ids come after the previous shard's (section, then id)
+    firsts = [sorted(str(f["meta"]["id"]) for f in shard.values()) for shard in shards]  # type: ignore[index]
+    keys = [
+        [("nearmisses" if i.startswith("NM-") else "postmortems", i) for i in s] for s in firsts
+    ]
+    assert all(max(a) < min(b) for a, b in itertools.pairwise(keys))
+    text = pagefind_text(site)
+    assert RESTRICTED_ID not in text and SECRET_TITLE not in text
+    if audience == "public":
+        assert "NM-2026-06-02-001" not in text
+    # the merged shards hold their data only: search.js loads the scripts from the first
+    assert (site / "pagefind" / "pagefind.js").is_file()
+    for folder in folders:
+        names = {path.name for path in (site / folder).iterdir()}
+        assert {"pagefind-entry.json", "index", "fragment", "filter"} <= names
+        assert not [n for n in names if n.endswith((".js", ".css", ".pagefind"))], names
+    assert not (site / STAGING_DIR).exists()
+
+
+def test_a_rebuild_removes_stale_shards(
+    mixed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_public_postmortems(mixed, 5)
+    by_id = records(mixed)
+    site = tmp_path / "site"
+    every = fake_site(site, list(by_id.values()))
+    first = build_static_index(site, every, shard_pages=1)
+    assert (first.pages, first.shards) == (len(every), len(every))
+    assert (site / "pagefind-shards" / str(len(every) - 1)).is_dir()
+    write(site, f"{STAGING_DIR}/postmortems/old/index.html", "left by a killed build")
+    # the restricted post-mortem and the near-miss are withheld now: their pages are gone
+    kept = [r for r in by_id.values() if r.visibility == "public"]
+    for path, record in every:
+        if record not in kept:
+            path.unlink()
+    second = build_static_index(site, fake_site(site, kept), shard_pages=4)
+    assert (second.pages, second.shards) == (len(kept), 2)
+    assert sorted(p.name for p in (site / "pagefind-shards").iterdir()) == ["1"]
+    assert not (site / STAGING_DIR).exists()
+    text = pagefind_text(site)
+    for withheld in (RESTRICTED_ID, "NM-2026-06-02-001", SECRET_TITLE):
+        assert withheld not in text
+    ids = sorted(str(f["meta"]["id"]) for f in fragments(site).values())  # type: ignore[index]
+    assert ids == sorted(r.id for r in kept)
+    files, size = 0, 0
+    for folder in shard_folders(site):
+        found = [p for p in (site / folder).rglob("*") if p.is_file()]
+        files, size = files + len(found), size + sum(p.stat().st_size for p in found)
+    assert (second.files, second.bytes) == (files, size)
+
+
+def test_rewrite_runs_in_the_single_pass_and_is_indexed(
+    mixed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_public_postmortems(mixed, 3)
+    site = tmp_path / "site"
+    pages = fake_site(site, list(records(mixed).values()))
+    reads: Counter[Path] = Counter()
+    writes: Counter[Path] = Counter()
+    read_text, write_text = Path.read_text, Path.write_text
+
+    def counted_read(path: Path, *args: object, **kwargs: object) -> str:
+        reads[path] += 1
+        return read_text(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    def counted_write(path: Path, *args: object, **kwargs: object) -> int:
+        writes[path] += 1
+        return write_text(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "read_text", counted_read)
+    monkeypatch.setattr(Path, "write_text", counted_write)
+    seen: list[str] = []
+
+    def rewrite(text: str, record: AnyRecord) -> str:
+        seen.append(record.id)
+        return text.replace("<p>Findings", f"<p>Quokkas {record.id.lower()} findings")
+
+    stats = build_static_index(site, pages, rewrite=rewrite, shard_pages=2)
+    monkeypatch.undo()
+    assert sorted(seen) == sorted(record.id for _, record in pages)
+    for path, record in pages:
+        assert (reads[path], writes[path]) == (1, 1), record.id
+        page = path.read_text(encoding="utf-8")
+        assert "Quokkas" in page and page.count("data-pagefind-body") == 1
+    assert stats.pages == len(pages) and stats.shards == 3
+    contents = [str(f["content"]) for f in fragments(site).values()]
+    assert len(contents) == len(pages) and all("Quokkas" in c for c in contents)
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        ("elsewhere/x/index.html", "Pagefind indexed 0 of 1 record pages into "),
+        ("../outside/index.html", "is not in "),
+    ],
+)
+def test_a_page_pagefind_cannot_index_stops_the_build(
+    mixed: Path, tmp_path: Path, where: str, message: str
+) -> None:
+    record = records(mixed)["INC-2026-05-29-001"]
+    site = tmp_path / "site"
+    [(page, _)] = fake_site(tmp_path / "staged", [record])
+    moved = write(site, where, page.read_text(encoding="utf-8"))
+    with pytest.raises(StaticSearchError, match=message) as caught:
+        build_static_index(site, [(moved, record)], shard_pages=1)
+    assert "\n" not in str(caught.value)
+    assert not (site / STAGING_DIR).exists()

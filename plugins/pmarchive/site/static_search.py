@@ -4,6 +4,13 @@ A site with no server (GitHub Pages) gets full-text search with facets from a ch
 index that the /search/ page loads piece by piece (a few hundred KB per search). Only the pages
 of the build's records are indexed: a withheld record has no page, so it is in no index.
 
+The index is written in shards of at most ``SHARD_PAGES`` pages, one Pagefind run after another:
+the binary holds every page it indexes in memory at once (about 330 KB a page, 5.4 GB at 20,000
+pages), so one run over the whole archive would need far more memory than the rest of the build.
+Shard 0 is ``pagefind/``, the index search.js imports; the others are ``pagefind-shards/<n>/``,
+listed in ``pagefind/shards.json``, and the page merges them into the first (Pagefind's
+``mergeIndex``), so results, totals and facet counts are those of the whole archive.
+
 The facets and result fields are written into each record page just before indexing, from the
 validated record, as empty elements with ``data-pagefind-*`` attributes. They cannot come from
 the record header template: the sanitiser strips every ``data-pagefind-*`` attribute from a
@@ -16,8 +23,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import html
+import json
+import os
 import shutil
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,7 +36,23 @@ from pmarchive.model.records import AnyRecord, PostMortem
 RECORD_SECTIONS = ("postmortems", "nearmisses")
 """The site folders holding record pages (``AnyRecord.section``): nothing else is indexed."""
 OUTPUT_DIR = "pagefind"
-"""Where the index goes in the site; search.js imports ``pagefind/pagefind.js`` from there."""
+"""Where the index goes in the site (its first shard); search.js imports
+``pagefind/pagefind.js`` from there."""
+SHARDS_DIR = "pagefind-shards"
+"""Where the other shards go, ``pagefind-shards/1/`` and on. Not under ``pagefind/``, and no
+prefix of it: Pagefind's ``mergeIndex`` skips an index whose path starts the primary's."""
+MANIFEST = "shards.json"
+"""In ``pagefind/``: ``{"shards": [...]}``, the site-relative folders of the shards to merge
+(none when the archive fits in one)."""
+STAGING_DIR = ".pagefind-staging"
+"""A shard's pages, hard-linked under their site paths while Pagefind indexes them (Pagefind
+reads a folder; a glob naming 2,000 pages is no way to pick them). Removed after each shard."""
+SHARD_PAGES = 2000
+"""The most record pages one Pagefind run indexes. Its memory grows by about 330 KB a page:
+2,000 pages keep a run near 670 MB, what a plain Material build needs at its peak."""
+MERGED_FILES = ("pagefind-entry.json", "index", "filter", "fragment")
+"""What a merged shard's folder needs besides its ``*.pf_meta``: the page loads the scripts and
+WebAssembly once, from the first shard; the rest of a bundle is removed from the others."""
 FILTERS = ("class", "sev", "team", "kind", "year")
 """The facets, named as the Whoosh API names them so /search/ reads both the same way."""
 CONTENT_TAG = '<article class="md-content__inner md-typeset"'
@@ -50,9 +75,11 @@ class StaticIndexStats:
     pages: int
     files: int
     bytes: int
+    shards: int = 1
 
     def __str__(self) -> str:
-        return f"{self.pages} record pages, {self.files} files, {self.bytes:,} bytes"
+        shards = f"{self.shards} shard{'' if self.shards == 1 else 's'}"
+        return f"{self.pages} record pages in {shards}, {self.files} files, {self.bytes:,} bytes"
 
 
 def record_kind(record: AnyRecord) -> str:
@@ -155,7 +182,66 @@ async def _guarded(service: Any, step: Awaitable[T]) -> T:
     )
 
 
-async def _write_index(site_dir: Path, output: Path) -> int:
+def shard_folder(number: int) -> str:
+    """The site-relative folder of shard ``number``: the first is the one search.js imports."""
+    return OUTPUT_DIR if number == 0 else f"{SHARDS_DIR}/{number}"
+
+
+def shards_of(
+    pages: Sequence[tuple[Path, AnyRecord]], size: int
+) -> list[list[tuple[Path, AnyRecord]]]:
+    """``pages`` in shards of at most ``size``, in a stable order (section, then id), so a
+    rebuild of the same records writes the same shards; an empty archive is one empty shard."""
+    if size < 1:
+        raise ValueError(f"a shard holds at least one page, not {size}")
+    ordered = sorted(pages, key=lambda page: (page[1].section, page[1].id))
+    return [ordered[start : start + size] for start in range(0, len(ordered), size)] or [[]]
+
+
+def remove_index(site_dir: Path) -> None:
+    """Every shard of an earlier index, and a staging folder a killed build left behind."""
+    for name in (OUTPUT_DIR, SHARDS_DIR, STAGING_DIR):
+        folder = site_dir / name
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder)
+        elif folder.exists() or folder.is_symlink():
+            folder.unlink()
+
+
+def stage(site_dir: Path, staging: Path, shard: Sequence[tuple[Path, AnyRecord]]) -> None:
+    """Hard-link each page of ``shard`` into ``staging`` under its path in the site (a copy
+    where the file system has no hard links), so Pagefind gives it the same URL."""
+    root = site_dir.resolve()
+    for path, record in shard:
+        try:
+            relative = path.resolve().relative_to(root)
+        except ValueError:
+            raise StaticSearchError(
+                f"the page of {record.id} ({path}) is not in {site_dir}"
+            ) from None
+        target = staging / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, target)
+        except OSError:
+            shutil.copyfile(path, target)
+
+
+def prune_merged(output: Path) -> None:
+    """Remove from a merged shard's folder what the page never loads from it (the scripts,
+    the UI and the WebAssembly come from the first shard)."""
+    for path in output.iterdir():
+        if path.name in MERGED_FILES or path.suffix == ".pf_meta":
+            continue
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
+async def _write_index(source: Path, output: Path) -> int:
+    """One Pagefind run: the record pages under ``source`` into ``output``; the pages indexed.
+    The binary is stopped before this returns, so the next shard's starts with no memory."""
     from pagefind.index import IndexConfig
     from pagefind.service import PagefindService
 
@@ -166,9 +252,9 @@ async def _write_index(site_dir: Path, output: Path) -> int:
     service = await PagefindService().launch()
     try:
         index = await _guarded(service, service.create_index(config))
-        # One request for the whole site: the Python client reads the binary's answers once
+        # One request for the whole shard: the Python client reads the binary's answers once
         # every 0.1 s, so a request per page would take over half an hour at 20,000 records.
-        added = await _guarded(service, index.add_directory(str(site_dir), glob=record_glob()))
+        added = await _guarded(service, index.add_directory(str(source), glob=record_glob()))
         await _guarded(service, index.write_files(str(output)))
     finally:
         service._poll_task.cancel()
@@ -178,45 +264,75 @@ async def _write_index(site_dir: Path, output: Path) -> int:
     return int(added["page_count"])
 
 
-def build_static_index(site_dir: Path, pages: Sequence[tuple[Path, AnyRecord]]) -> StaticIndexStats:
-    """Index ``pages`` (each built record page with its record) into ``site_dir/pagefind/``.
-
-    Each page is annotated in place (``annotate_page``); any earlier index is removed first, so
-    a --dirty rebuild keeps no fragment of a record now withheld. Pages Pagefind finds under the
-    record sections without the annotation are not indexed (``data-pagefind-body`` on some
-    pages excludes the others). Raises ``StaticSearchError`` with a one-line message when
-    Pagefind is missing or fails, or indexes another number of pages than it was given.
-    """
-    output = site_dir / OUTPUT_DIR
-    if output.exists():
-        shutil.rmtree(output)
+def _run_pagefind(source: Path, output: Path) -> int:
+    """``_write_index`` in its own thread and event loop: the build may run where a loop is
+    already running (a test driving a browser), and asyncio.run refuses to nest."""
     try:
-        import pagefind.index  # noqa: F401
-    except ImportError:
-        raise StaticSearchError(
-            "the pagefind package is not installed (pip install 'pagefind[bin]')"
-        ) from None
-    for path, record in pages:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise StaticSearchError(f"cannot read the page of {record.id}: {exc}") from None
-        path.write_text(annotate_page(text, record), encoding="utf-8")
-    try:
-        # its own thread and event loop: the build may run where a loop is already running
-        # (a test driving a browser), and asyncio.run refuses to nest
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            work = pool.submit(asyncio.run, _write_index(site_dir.resolve(), output.resolve()))
-            indexed = work.result()
+            return pool.submit(asyncio.run, _write_index(source, output)).result()
     except StaticSearchError:
         raise
     except Exception as exc:  # the binary or its client: every failure stops the build
         from pagefind.service import get_executable
 
         raise StaticSearchError(f"Pagefind ({get_executable()}) failed: {one_line(exc)}") from exc
-    if indexed != len(pages) or not (output / "pagefind.js").is_file():
+
+
+def build_static_index(
+    site_dir: Path,
+    pages: Sequence[tuple[Path, AnyRecord]],
+    rewrite: Callable[[str, AnyRecord], str] | None = None,
+    shard_pages: int | None = None,
+) -> StaticIndexStats:
+    """Index ``pages`` (each built record page with its record) into ``site_dir/pagefind/``
+    and, past ``shard_pages`` (``SHARD_PAGES``) pages, ``site_dir/pagefind-shards/<n>/``.
+
+    Each page is read once, passed through ``rewrite`` when given, annotated
+    (``annotate_page``) and written back once. Any earlier index is removed first, every shard
+    of it, so a --dirty rebuild keeps no fragment of a record now withheld. The shards are
+    indexed one after another by a fresh Pagefind binary each, so the build's peak memory is
+    one shard's. Raises ``StaticSearchError`` with a one-line message when Pagefind is missing
+    or fails, or indexes another number of pages than it was given.
+    """
+    remove_index(site_dir)
+    try:
+        import pagefind.index  # noqa: F401
+    except ImportError:
         raise StaticSearchError(
-            f"Pagefind indexed {indexed} of {len(pages)} record pages into {output}"
-        )
-    files, size = index_size(output)
-    return StaticIndexStats(indexed, files, size)
+            "the pagefind package is not installed (pip install 'pagefind[bin]')"
+        ) from None
+    shards = shards_of(pages, SHARD_PAGES if shard_pages is None else shard_pages)
+    for path, record in pages:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise StaticSearchError(f"cannot read the page of {record.id}: {exc}") from None
+        if rewrite is not None:
+            text = rewrite(text, record)
+        path.write_text(annotate_page(text, record), encoding="utf-8")
+    staging = site_dir / STAGING_DIR
+    indexed = 0
+    for number, shard in enumerate(shards):
+        output = site_dir / shard_folder(number)
+        try:
+            stage(site_dir, staging, shard)
+            count = _run_pagefind(staging.resolve(), output.resolve())
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        if count != len(shard) or not (output / "pagefind-entry.json").is_file():
+            raise StaticSearchError(
+                f"Pagefind indexed {count} of {len(shard)} record pages into {output}"
+            )
+        if number:
+            prune_merged(output)
+        indexed += count
+    if not (site_dir / OUTPUT_DIR / "pagefind.js").is_file():
+        raise StaticSearchError(f"Pagefind wrote no pagefind.js into {site_dir / OUTPUT_DIR}")
+    merged = [f"{shard_folder(number)}/" for number in range(1, len(shards))]
+    (site_dir / OUTPUT_DIR / MANIFEST).write_text(
+        json.dumps({"shards": merged}) + "\n", encoding="utf-8"
+    )
+    sizes = [index_size(site_dir / shard_folder(number)) for number in range(len(shards))]
+    return StaticIndexStats(
+        indexed, sum(files for files, _ in sizes), sum(size for _, size in sizes), len(shards)
+    )
