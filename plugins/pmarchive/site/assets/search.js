@@ -1,8 +1,9 @@
 /* pmarchive search: the /search/ page (results as you type, facets that toggle, paging, a
    did-you-mean for filter values outside the vocabulary) and Enter in the header box. Talks to
    /api/search when `pmarchive serve` answers it; on a static host, to the Pagefind index the
-   build wrote into pagefind/. Both render the same way. Every value from a record or the index
-   reaches the page as text (textContent, setAttribute), never as markup. */
+   build wrote into pagefind/ and the shards pagefind/shards.json lists. Both render the same
+   way. Every value from a record or the index reaches the page as text (textContent,
+   setAttribute), never as markup. */
 (function () {
   "use strict";
   /* The site root as a path, from Material's page config (the site may live under a sub-path). */
@@ -340,10 +341,30 @@
     return { text: text, filters: filters, unsupported: unsupported, refusal: refusal };
   }
 
+  /* The index's other shards (site/static_search.py writes pagefind/shards.json): site-relative
+     folders, merged into the first so results, totals and facet counts are the whole
+     archive's. Anything but a plain relative folder is ignored. Revalidated, as Pagefind
+     revalidates its own entry file: a cached list could name the shards of an older build. */
+  function shardFolders() {
+    return fetch(base + "pagefind/shards.json", { cache: "no-cache" }).then(function (response) {
+      return response.ok ? response.json() : { shards: [] };
+    }).then(function (manifest) {
+      var shards = manifest && Array.isArray(manifest.shards) ? manifest.shards : [];
+      return shards.filter(function (folder) {
+        return typeof folder === "string" && /^[\w-]+(\/[\w-]+)*\/$/.test(folder);
+      });
+    });
+  }
+
   function loadPagefind() {
     if (!pagefind) {
       pagefind = import(base + "pagefind/pagefind.js").then(function (module) {
-        return module.options({ baseUrl: base }).then(function () {
+        return module.options({ baseUrl: base }).then(shardFolders).then(function (folders) {
+          /* the same baseUrl: a merged index's URLs are relative to the site, as the first's */
+          return Promise.all(folders.map(function (folder) {
+            return module.mergeIndex(base + folder, { baseUrl: base });
+          }));
+        }).then(function () {
           return module.filters().then(function (all) { return { module: module, all: all }; });
         });
       });
