@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -22,7 +24,15 @@ from pmarchive.search.results import SearchResult
 from pmarchive.search.searcher import ArchiveIndex
 from pmarchive.search.server import create_app
 
-from .conftest import BASE_NM, BASE_PM, RESTRICTED_ID, front_matter, write, write_mixed_archive
+from .conftest import (
+    BASE_NM,
+    BASE_PM,
+    RESTRICTED_ID,
+    front_matter,
+    write,
+    write_mixed_archive,
+)
+from .sites import REPO
 
 NO_STAMPS = {"started_at": None, "detected_at": None, "mitigated_at": None, "resolved_at": None}
 
@@ -643,3 +653,54 @@ def test_body_words_hold_the_bodys_terms_and_frequencies(
 def test_equal_scores_rank_newest_first(index: ArchiveIndex, query: str) -> None:
     dates = [hit.date for hit in index.search(query).results]
     assert dates == sorted(dates, reverse=True) and len(dates) > 1
+
+
+# --- key terms ------------------------------------------------------------------------------
+
+
+def _example_records(tmp_path: Path, make_config: Callable[..., ArchiveConfig]) -> list[Any]:
+    """The example archive's records and 60 synthetic ones, recurring wording and classes."""
+    from benchmarks.synthetic import write_archive
+
+    root = tmp_path / "synthetic"
+    write_archive(root, 40, REPO / "taxonomy", nearmisses=20, length=2)
+    records = list(load_archive(make_config(root)).records)
+    example = load_archive(make_config(REPO))
+    return records + list(example.records)
+
+
+@pytest.mark.parametrize("segments", [1, 2])
+def test_key_terms_are_whooshs(
+    tmp_path: Path,
+    make_config: Callable[..., ArchiveConfig],
+    monkeypatch: pytest.MonkeyPatch,
+    segments: int,
+) -> None:
+    """Key terms from the collection frequencies read once equal Whoosh's own
+    ``key_terms_from_text`` (Bo1, normalised), for every record, in a fresh index and in one
+    whose records were indexed in two generations (two segments, summed frequencies)."""
+    from pmarchive.search.searcher import analysed_words, collection_frequencies
+    from pmarchive.search.similar import KEY_TERMS, bo1_key_terms, key_text
+
+    records = _example_records(tmp_path, make_config)
+    base = tmp_path / "ix"
+    if segments == 2:  # a second build that does not merge: two segments, one with deletions
+        build_index(records[: len(records) // 2 + 1], base)
+        monkeypatch.setattr(search_module, "OPTIMIZE_BELOW", 0)
+        changed = dataclasses.replace(records[0], body="Zeppelin hangar flooded overnight.")
+        records = [changed, *records[1:]]
+    build_index(records, base)
+    with ArchiveIndex(base).index.searcher() as searcher:
+        reader = searcher.reader()
+        assert len(reader.leaf_readers()) == segments
+        assert reader.has_deletions() == (segments == 2)
+        collection = collection_frequencies(reader, "body")
+        body = searcher.schema["body"]
+        compared = 0
+        for _, stored in reader.iter_docs():
+            text = key_text(stored)
+            whooshs = [w for w, _ in searcher.key_terms_from_text("body", text, numterms=KEY_TERMS)]
+            ours = bo1_key_terms(analysed_words(body, text), collection, reader.doc_count_all())
+            assert ours == whooshs, stored["id"]
+            compared += 1
+    assert compared == len(records) > 80

@@ -73,6 +73,10 @@ INDEX_LAYOUT = (
 """The code's version and a fingerprint of the declared search fields: an index written for
 another layout (a field added to the declaration, say) is rebuilt, never reused."""
 
+OPTIMIZE_BELOW = 50_000
+"""A build that changed anything merges the index into one segment below this many records
+(faster searches); above it, Whoosh's own merge policy keeps the commit short."""
+
 
 class _LastBody(threading.local):
     def __init__(self) -> None:
@@ -365,7 +369,7 @@ def _build_locked(records: Sequence[AnyRecord], base: Path) -> IndexStats:
                 added += 1
             document = {k: v for k, v in _document(record, digest).items() if v is not None}
             writer.update_document(**document)
-        writer.commit(optimize=added + updated + removed > 0 and len(wanted) < 50_000)
+        writer.commit(optimize=added + updated + removed > 0 and len(wanted) < OPTIMIZE_BELOW)
     except BaseException:
         writer.cancel()
         shutil.rmtree(new, ignore_errors=True)

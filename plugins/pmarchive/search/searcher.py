@@ -9,7 +9,7 @@ import html
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -30,7 +30,13 @@ from pmarchive.search.index import (
 )
 from pmarchive.search.query import FREE_TEXT_FIELDS, parse_filters, text_query
 from pmarchive.search.results import Hit, SearchResult
-from pmarchive.search.similar import _class_members, _Profile, _rank_similar
+from pmarchive.search.similar import (
+    _class_members,
+    _Profile,
+    _rank_similar,
+    bo1_key_terms,
+    key_text,
+)
 
 MAX_LIMIT = 100
 FACETS = {"class": "classes", "sev": "sev", "team": "teams", "kind": "kind", "year": "year"}
@@ -559,24 +565,39 @@ class ArchiveIndex:
             keyterms = {}
         fresh: dict[str, list[str]] = {}
         table: dict[int, _Profile] = {}
-        for docnum, stored in searcher.reader().iter_docs():
+        reader = searcher.reader()
+        body = searcher.schema["body"]
+        collection: dict[str, float] | None = None  # read on the first record not cached
+        for docnum, stored in reader.iter_docs():
             digest = stored.get("content_hash", "")
             terms = keyterms.get(digest)
             if terms is None:
-                text = " ".join(
-                    (
-                        stored.get("title", ""),
-                        stored.get("summary", ""),
-                        stored.get("body", "")[:6000],
-                    )
+                if collection is None:
+                    collection = collection_frequencies(reader, "body")
+                terms = bo1_key_terms(
+                    analysed_words(body, key_text(stored)), collection, reader.doc_count_all()
                 )
-                terms = [w for w, _ in searcher.key_terms_from_text("body", text, numterms=10)]
             fresh[digest] = terms
             table[docnum] = _Profile.from_stored(stored, terms)
         if fresh != keyterms:
             _write_json(cache_file, fresh)
         self._profile_table = table
         return table
+
+
+def collection_frequencies(reader: Any, fieldname: str) -> dict[str, float]:
+    """How often each term of ``fieldname`` occurs in the whole index, in one walk of its
+    lexicon (what ``reader.frequency`` answers term by term)."""
+    field = reader.schema[fieldname]
+    return {field.from_bytes(btext): info.weight() for btext, info in reader.iter_field(fieldname)}
+
+
+def analysed_words(field: Any, text: str) -> Iterator[str]:
+    """The terms ``field``'s analyzer indexes for ``text`` (stop words dropped), one per
+    occurrence, as Whoosh's ``field.index`` counts them."""
+    for token in field.analyzer(text, mode="index", positions=True, chars=True, boosts=True):
+        if not token.stopped:
+            yield token.text
 
 
 SNIPPET_CHARS = 220
