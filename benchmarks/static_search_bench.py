@@ -1,17 +1,25 @@
-"""The static host's search: Pagefind index size, build time and bytes one search transfers.
+"""The static host's search: Pagefind index time, the binary's peak memory, index size and bytes
+one search transfers, with the index in shards or in one piece.
 
-    .venv/bin/python benchmarks/static_search_bench.py 1000 5000
+    .venv/bin/python benchmarks/static_search_bench.py 4000 --shard-pages 2000 0
 
-For each size: a synthetic archive site built without the static index, then the index built
-alone (its time is what the build adds), then /search/ served as plain files and opened in
-Chromium: the bytes of the Pagefind files fetched for one query and for one query with a facet
-(the bytes of every response under pagefind/), and what opening /search/ fetches of it.
+For each size: a synthetic archive site built without the static index; then, for each shard
+size (0: one index, however large), the index built alone on a copy of that site (its time is
+what the build adds) in a forked child, whose children's peak RSS is the Pagefind binary's
+(one binary per shard, one at a time); then /search/ served as plain files and opened in
+Chromium: the bytes of the Pagefind files fetched (every response under pagefind/ or
+pagefind-shards/) on opening the page, for one query, and for one query with a facet.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import http.server
+import multiprocessing
 import platform
+import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -20,51 +28,80 @@ from pathlib import Path
 from synthetic import WORDS, write_archive
 
 ROOT = Path(__file__).resolve().parent.parent
+MKDOCS_YML = """\
+site_name: Synthetic archive
+theme: {name: material, font: false}
+plugins: [search, {postmortems: {static_search: false}}]
+nav: [index.md]
+"""
+"""The synthetic site with the static index left to this benchmark."""
+INDEX_PATHS = ("/pagefind/", "/pagefind-shards/")
 
 
-def measure(count: int, workdir: Path) -> None:
-    sys.path.insert(0, str(ROOT))
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Plain files, no log, and no traceback when Chromium drops a request it no longer needs
+    (closing the page)."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def handle(self) -> None:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            super().handle()
+
+
+def build_site(root: Path, count: int) -> tuple[Path, float]:
+    """The synthetic archive's site, without the static index; (its folder, seconds)."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
-    from pmarchive import plugin
-    from pmarchive.ingest.archive import load_archive
-    from pmarchive.ingest.config import ArchiveConfig
-    from pmarchive.model.records import AnyRecord
-    from pmarchive.site.static_search import build_static_index
-    from tests.browser import chromium, serve_directory
-
-    root = workdir / str(count)
     write_archive(root, count, ROOT / "taxonomy", site=True)
+    (root / "mkdocs.yml").write_text(MKDOCS_YML)
     site = root / "built"
-    plugin.STATIC_SEARCH = False
     config = load_config(str(root / "mkdocs.yml"), site_dir=str(site))
     config.plugins.on_startup(command="build", dirty=False)
     start = time.perf_counter()
-    build(config)
-    site_seconds = time.perf_counter() - start
-    config.plugins.on_shutdown()
+    try:
+        build(config)
+    finally:
+        config.plugins.on_shutdown()
+    return site, time.perf_counter() - start
+
+
+def index_in_child(root: Path, site: Path, shard_pages: int, answer: object) -> None:
+    """Build the static index of ``site``; send (stats, seconds, peak KB of the children)."""
+    from pmarchive.ingest.archive import load_archive
+    from pmarchive.ingest.config import ArchiveConfig
+    from pmarchive.site.static_search import build_static_index
+
     archive = load_archive(ArchiveConfig(root=root))
-    pages: list[tuple[Path, AnyRecord]] = [
-        (site / record.url / "index.html", record) for record in archive.records
-    ]
+    pages = [(site / record.url / "index.html", record) for record in archive.records]
+    pages = [(path, record) for path, record in pages if path.is_file()]
     start = time.perf_counter()
-    stats = build_static_index(site, pages)
-    index_seconds = time.perf_counter() - start
+    stats = build_static_index(site, pages, shard_pages=shard_pages or len(pages) or 1)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KB on Linux
+    answer.send((stats, seconds, peak))  # type: ignore[attr-defined]
+
+
+def transferred(site: Path) -> tuple[int, int, int]:
+    """Bytes of the index fetched on opening /search/, for one query, and for one facet."""
+    from tests.browser import chromium, serve_directory
 
     fetched: list[int] = []
-    with serve_directory(site) as base, chromium() as browser:
+    with serve_directory(site, QuietHandler) as base, chromium() as browser:
         page = browser.new_page()
 
         def on_response(response: object) -> None:
             url = getattr(response, "url", "")
-            if "/pagefind/" in url:
+            if any(part in url for part in INDEX_PATHS):
                 fetched.append(len(response.body()))  # type: ignore[attr-defined]
 
         page.on("response", on_response)
         page.goto(base + "search/")
+        page.wait_for_selector('#pm-results[data-engine="pagefind"]', state="attached")
         page.wait_for_load_state("networkidle")
-        opened = sum(fetched)  # pagefind.js, its WebAssembly, the index's metadata and filters
+        opened = sum(fetched)  # pagefind.js, its WebAssembly, each shard's metadata and filters
         fetched.clear()
         page.locator("#pm-q").press_sequentially(WORDS[0], delay=20)
         page.wait_for_selector(f'#pm-results[data-query="{WORDS[0]}"] .pm-hit')
@@ -72,32 +109,68 @@ def measure(count: int, workdir: Path) -> None:
         first = sum(fetched)
         fetched.clear()
         page.locator(".pm-facet .pm-facet-value").first.click()
-        page.wait_for_function("document.querySelector('#pm-q').value.includes(':')")
+        page.wait_for_function(
+            "document.querySelector('#pm-q').value.includes(':') && document.querySelector"
+            "('#pm-results').getAttribute('data-query') === document.querySelector('#pm-q').value"
+        )
         page.wait_for_load_state("networkidle")
         faceted = sum(fetched)  # 0 when the facet's results were among those already fetched
         page.remove_listener("response", on_response)
         page.close()
-    print(
-        f"{count:>7} {site_seconds:>8.1f} {index_seconds:>8.1f} {stats.files:>7} "
-        f"{stats.bytes:>12,} {opened:>12,} {first:>12,} {faceted:>12,}"
-    )
+    return opened, first, faceted
+
+
+def measure(count: int, shard_sizes: list[int], workdir: Path) -> None:
+    root = workdir / str(count)
+    pristine, site_seconds = build_site(root, count)
+    for shard_pages in shard_sizes:
+        site = workdir / f"{count}-{shard_pages}"
+        shutil.copytree(pristine, site)
+        receive, send = multiprocessing.Pipe(duplex=False)
+        # forked: a fresh count of the children's peak memory, and no re-import
+        child = multiprocessing.get_context("fork").Process(
+            target=index_in_child, args=(root, site, shard_pages, send)
+        )
+        child.start()
+        stats, index_seconds, peak = receive.recv()
+        child.join()
+        opened, first, faceted = transferred(site)
+        label = str(shard_pages) if shard_pages else "one"
+        print(
+            f"{count:>7} {label:>6} {stats.shards:>6} {site_seconds:>7.1f} {index_seconds:>7.1f} "
+            f"{peak / 1024:>8.0f} {stats.files:>6} {stats.bytes:>12,} {opened:>10,} "
+            f"{first:>10,} {faceted:>10,}",
+            flush=True,
+        )
+        shutil.rmtree(site)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("sizes", nargs="*", type=int, default=[1000])
+    parser.add_argument(
+        "--shard-pages",
+        nargs="+",
+        type=int,
+        default=[2000, 0],
+        help="the shard sizes to compare (0: one index); default 2000 0",
+    )
     args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
     print(
         f"machine: {platform.machine()}, {platform.python_implementation()} "
         f"{platform.python_version()}; query '{WORDS[0]}' typed on /search/, then one facet"
     )
     print(
-        f"{'records':>7} {'site s':>8} {'index s':>8} {'files':>7} {'index B':>12} "
-        f"{'open B':>12} {'search B':>12} {'+facet B':>12}"
+        f"{'records':>7} {'shard':>6} {'shards':>6} {'site s':>7} {'index s':>7} "
+        f"{'peak MB':>8} {'files':>6} {'index B':>12} {'open B':>10} {'search B':>10} "
+        f"{'+facet B':>10}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
-            measure(size, Path(tmp))
+            measure(size, args.shard_pages, Path(tmp))
 
 
 if __name__ == "__main__":
