@@ -208,7 +208,7 @@ def test_index_built_in_a_second_process_matches_the_in_process_one(archive_root
     from concurrent.futures import ProcessPoolExecutor
 
     from pmarchive.ingest.archive import load_archive
-    from pmarchive.pipeline import generate
+    from pmarchive.pipeline import fill_similar, generate
     from pmarchive.settings import read_settings
 
     write(archive_root, PM_PATH, front_matter(BASE_PM))
@@ -223,15 +223,20 @@ def test_index_built_in_a_second_process_matches_the_in_process_one(archive_root
         full = load_archive(settings.archive)
         if where == "here":
             generated = generate(full, settings, "internal")
-            assert generated.pending_headers is None and generated.headers
+            assert generated.pending_index is None and generated.similar is not None
+            headers = {uri: generated.header(uri) for uri in sorted(generated.record_uris)}
         else:
             spawn = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as executor:
                 generated = generate(full, settings, "internal", background=executor)
-                assert generated.pending_headers is not None and not generated.headers
-                generated.finish_headers()
+                assert generated.pending_index is not None and generated.similar is None
+                early = {uri: generated.header(uri) for uri in sorted(generated.record_uris)}
+                blocks = generated.similar_blocks()
+            marker = generated.similar_marker
+            assert all(header.count(marker) == 1 for header in early.values())
+            headers = {uri: fill_similar(h, marker, blocks[uri]) for uri, h in early.items()}
         results[where] = (
-            dict(generated.headers),
+            headers,
             generated.index_stats,
             _stored_documents(settings.index_dir("internal")),
         )
@@ -275,8 +280,31 @@ def test_a_dead_index_process_falls_back_to_building_in_process(archive_root: Pa
     generated = generate(
         load_archive(settings.archive), settings, "internal", background=DeadProcess()
     )
-    stats = generated.finish_headers()
+    stats = generated.finish_index()
     assert stats is not None and stats.added == 1
     assert generated.header("postmortems/inc-2026-05-29-001.md").startswith(
         '<div class="pm-header"'
     )
+
+
+@pytest.mark.parametrize("cores", [1, 2])
+def test_record_pages_list_similar_records_however_the_index_is_built(
+    archive_root: Path, monkeypatch: pytest.MonkeyPatch, cores: int
+) -> None:
+    """With two cores the similar records arrive after the pages are written and are filled in
+    at the end of the build; with one they are in the header from the start. The pages are the
+    same, and no page keeps the placeholder."""
+    monkeypatch.setattr("os.cpu_count", lambda: cores)
+    write(archive_root, PM_PATH, front_matter(BASE_PM))
+    other = front_matter(BASE_PM, id="INC-2026-05-30-001", date="2026-05-30")
+    write(archive_root, "postmortems/INC-2026-05-30-001.md", other)
+    site = build_site(archive_root)
+    page = (site / "postmortems/inc-2026-05-29-001/index.html").read_text()
+    similar = re.search(r'<details class="pm-similar">.*?</details>', page, re.S)
+    assert similar is not None
+    assert 'href="../inc-2026-05-30-001/"' in similar.group(0)
+    assert "INC-2026-05-30-001" in similar.group(0)
+    header_end = page.index("</h1>")
+    assert page.index('class="pm-header"') < header_end < similar.start()
+    for path in site.rglob("*.html"):
+        assert "pm-similar-" not in path.read_text(), path

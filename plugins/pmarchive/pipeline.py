@@ -8,7 +8,8 @@ to a folder, so the archive can move to another static site generator. Both call
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import secrets
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -30,9 +31,11 @@ from pmarchive.site.index_pages import IndexOptions, alias_redirects, all_index_
 from pmarchive.site.listing import page_sources
 from pmarchive.site.record_page import (
     ASSETS,
+    SIMILAR_SLOT,
     record_header,
     record_page_source,
     search_page,
+    similar_records_block,
     template_environment,
     with_header,
 )
@@ -53,13 +56,23 @@ class Generated:
     """Markdown source of every generated page (records first), by source path."""
     record_uris: frozenset[str] = frozenset()
     """Source paths of the record pages among ``pages``."""
-    headers: dict[str, str] = field(default_factory=dict)
-    """The HTML header block of each record page, by source path, sanitised: it goes in front
-    of the page's rendered body (``pages`` holds only the meta and the body of a record).
-    Empty until ``finish_headers`` ran (``header`` runs it)."""
-    pending_headers: Callable[[], tuple[dict[str, str], IndexStats]] | None = None
-    """The header pass, waiting for the search index (similar records) when it is built in
-    another process; None once done."""
+    render_header: Callable[[str], str] | None = None
+    """A record page's sanitised HTML header block by source path (it goes in front of the
+    page's rendered body: ``pages`` holds only the meta and the body of a record), with
+    ``SIMILAR_SLOT`` where its similar records go (``header`` fills it)."""
+    render_similar: Callable[[str, Mapping[str, list[Hit]]], str] | None = None
+    """A record page's list of similar records on its own, sanitised (for ``similar_blocks``)."""
+    pending_index: Callable[[], tuple[dict[str, list[Hit]], IndexStats]] | None = None
+    """The search index and the similar records, while another process builds them; None once
+    ``finish_index`` has them."""
+    similar: dict[str, list[Hit]] | None = None
+    """Each record's similar records, by id, once known."""
+    similar_marker: str = ""
+    """What a header rendered before the similar records were known holds in their place:
+    an HTML comment with a token of this build, which no record body can spell (the sanitiser
+    drops comments) and ``fill_similar`` replaces."""
+    late_similar: set[str] = field(default_factory=set)
+    """Record pages whose header holds ``similar_marker``."""
     data_files: dict[str, str] = field(default_factory=dict)
     """/data/: the audience's dataset and the JSON Schema of the front-matter."""
     assets: dict[str, bytes] = field(default_factory=dict)
@@ -77,18 +90,38 @@ class Generated:
     """The page templates of this build (the site's overrides first), for hand-written pages'
     generated parts (recent records, prior incidents)."""
 
-    def finish_headers(self) -> IndexStats | None:
-        """Wait for the search index if it is being built elsewhere, then render every record
-        header in one pass (errors of the index build are raised here)."""
-        if self.pending_headers is not None:
-            pending, self.pending_headers = self.pending_headers, None
-            self.headers, self.index_stats = pending()
+    def finish_index(self) -> IndexStats | None:
+        """Wait for the search index and the similar records if another process builds them
+        (its errors are raised here)."""
+        if self.pending_index is not None:
+            pending, self.pending_index = self.pending_index, None
+            self.similar, self.index_stats = pending()
         return self.index_stats
 
     def header(self, src_uri: str) -> str:
-        """A record page's header, handed out once (the build lets go of it afterwards)."""
-        self.finish_headers()
-        return self.headers.pop(src_uri, "")
+        """A record page's header. While the similar records are still being computed, it holds
+        ``similar_marker`` in their place, and ``similar_blocks`` has them later."""
+        assert self.render_header is not None and self.render_similar is not None
+        header = self.render_header(src_uri)
+        if self.similar is None:
+            self.late_similar.add(src_uri)
+            return header.replace(SIMILAR_SLOT, self.similar_marker, 1)
+        return fill_similar(header, SIMILAR_SLOT, self.render_similar(src_uri, self.similar))
+
+    def similar_blocks(self) -> dict[str, str]:
+        """The similar records of each page whose header got ``similar_marker``, as the HTML
+        that replaces it (empty for a record with none); waits for the index."""
+        self.finish_index()
+        assert self.similar is not None and self.render_similar is not None
+        return {uri: self.render_similar(uri, self.similar) for uri in sorted(self.late_similar)}
+
+
+def fill_similar(text: str, marker: str, block: str) -> str:
+    """A record's header or written page with its similar records (``block``, maybe empty) in
+    place of ``marker``; no blank line is left (it would end a Markdown raw-HTML block)."""
+    if not block:
+        return text.replace(marker + "\n", "", 1).replace(marker, "", 1)
+    return text.replace(marker, block, 1)
 
 
 def data_files(archive: Archive) -> dict[str, str]:
@@ -141,8 +174,9 @@ def generate(
     scripts, redirects) in the build's URL mode; the plugin passes MkDocs' own.
 
     With ``background`` (an executor of another process), the search index and the similar
-    records are computed there while the caller goes on: the record headers, which list similar
-    records, are then rendered by ``Generated.finish_headers`` (or the first ``header`` call).
+    records are computed there while the caller goes on: a record header asked for before
+    they are known holds ``Generated.similar_marker`` in their place, which the caller replaces
+    in the written page with ``Generated.similar_blocks()`` (``fill_similar``).
     """
     archive = for_audience(full, audience)
     groups = group_records(archive.records)
@@ -156,29 +190,32 @@ def generate(
     result = Generated(archive=archive, groups=groups, pages_env=pages_env, fragments=fragments)
     for record in archive.records:
         result.pages[record.src_uri] = record_page_source(record)
+    by_uri = {record.src_uri: record for record in archive.records}
 
-    def headers() -> tuple[dict[str, str], IndexStats]:
+    def render_header(src_uri: str) -> str:
+        record = by_uri[src_uri]
+        neighbours = class_neighbours(groups, record)
+        header = record_header(
+            record, archive.taxonomy, env, link, neighbours, linker=linker, similar_slot=True
+        )
+        return sanitize_html(header)
+
+    def render_similar(src_uri: str, similar: Mapping[str, list[Hit]]) -> str:
+        record = by_uri[src_uri]
+        block = similar_records_block(record, similar.get(record.id, []), env, link, linker)
+        return sanitize_html(block)
+
+    def index() -> tuple[dict[str, list[Hit]], IndexStats]:
         try:
-            similar, stats = job.result() if job is not None else similar_records(*index_args)
+            return job.result() if job is not None else similar_records(*index_args)
         except BrokenProcessPool:  # the process could not start or died: do it here instead
-            similar, stats = similar_records(*index_args)
-        rendered: dict[str, str] = {}
-        for record in archive.records:
-            header = record_header(
-                record,
-                archive.taxonomy,
-                env,
-                link,
-                class_neighbours(groups, record),
-                similar.get(record.id, []),
-                linker=linker,
-            )
-            rendered[record.src_uri] = sanitize_html(header)
-        return rendered, stats
+            return similar_records(*index_args)
 
-    result.pending_headers = headers
+    result.render_header, result.render_similar = render_header, render_similar
+    result.pending_index = index
+    result.similar_marker = f"<!--pm-similar-{secrets.token_hex(16)}-->"
     if job is None:
-        result.finish_headers()
+        result.finish_index()
     result.record_uris = frozenset(result.pages)
     options = IndexOptions(same_class_limit=settings.same_class_limit, doc_pages=doc_pages)
     trends = TrendContext(
@@ -208,7 +245,7 @@ def write_generated(generated: Generated, out: Path) -> list[Path]:
     paths. Existing files are replaced only inside ``out``, which the caller made for it.
     """
     written: list[Path] = []
-    generated.finish_headers()
+    generated.finish_index()
 
     def put(rel: str, data: bytes) -> None:
         target = out / rel
@@ -217,8 +254,8 @@ def write_generated(generated: Generated, out: Path) -> list[Path]:
         written.append(target)
 
     for rel, text in generated.pages.items():
-        if rel in generated.headers:  # one Markdown file per record, its header block first
-            text = with_header(text, generated.headers[rel])
+        if rel in generated.record_uris:  # one Markdown file per record, its header block first
+            text = with_header(text, generated.header(rel))
         elif rel in generated.fragments:  # index pages: tables and cards as raw-HTML blocks
             text = generated.fragments.inline(rel, text)
         put(rel, text.encode("utf-8"))

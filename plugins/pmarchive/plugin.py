@@ -39,7 +39,7 @@ from pmarchive.ingest.audience import AudienceError, resolve_audience
 from pmarchive.ingest.cache import RecordCache
 from pmarchive.ingest.docpages import check_doc_pages
 from pmarchive.ingest.runbooks import check_runbooks
-from pmarchive.pipeline import Generated, generate
+from pmarchive.pipeline import Generated, fill_similar, generate
 from pmarchive.search.index import IndexBusyError, IndexIntegrityError
 from pmarchive.settings import PLUGIN_OPTIONS, PluginOption, Settings, SettingsError, read_settings
 from pmarchive.site.index_pages import not_found_context, prior_incidents_section, recent_section
@@ -180,7 +180,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         for retired in retired_overrides([Path(custom_dir)] if custom_dir else []):
             log.warning(retired)
         # The Whoosh index (and similar records) is built on the second core while MkDocs
-        # renders the other pages; record pages come last, and the first one waits for it.
+        # renders every page; record pages get their similar records after the build
+        # (on_post_build), so no page waits for it.
         if (os.cpu_count() or 1) > 1:
             self.index_process = ProcessPoolExecutor(max_workers=1, mp_context=_process_context())
         try:
@@ -289,15 +290,32 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
 
     def _record_header(self, src_uri: str) -> str:
         assert self.generated is not None
-        waiting = self.generated.pending_headers is not None
         try:
-            header = self.generated.header(src_uri)
-        except Exception as exc:  # raised in the index process, or that process died
+            return self.generated.header(src_uri)
+        except Exception as exc:  # an index built in-process (one core) that failed
             self._stop_index_process()
             raise PluginError(f"search index: {exc or type(exc).__name__}") from None
-        if waiting:
-            log.info("search index: %s", self.generated.index_stats)
-        return header
+
+    def _finish_index(self, config: MkDocsConfig) -> None:
+        """Wait for the search index and similar records from the second process, then put
+        the similar records into the record pages written before they were known."""
+        assert self.generated is not None
+        try:
+            stats = self.generated.finish_index()
+            blocks = self.generated.similar_blocks()
+        except Exception as exc:  # raised in the index process, or that process died
+            raise PluginError(f"search index: {exc or type(exc).__name__}") from None
+        finally:
+            self._stop_index_process()
+        log.info("search index: %s", stats)
+        marker = self.generated.similar_marker
+        for src_uri, path in _record_pages(config, self.generated):
+            if src_uri not in blocks:
+                continue
+            page = path.read_text(encoding="utf-8")
+            filled = fill_similar(page, marker, blocks[src_uri])
+            if filled != page:
+                path.write_text(filled, encoding="utf-8")
 
     def _stop_index_process(self) -> None:
         if self.index_process is not None:
@@ -311,8 +329,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         self._stop_index_process()
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        if self.generated is not None and self.generated.pending_headers is not None:
-            self._record_header("")  # no record page was rendered: index errors still count
+        if self.generated is not None:
+            self._finish_index(config)  # index errors count even when no record page rendered
         self._stop_index_process()
         # A --dirty rebuild keeps old files: a record just withheld from this audience must
         # not stay published by its page from an earlier build.
@@ -360,15 +378,22 @@ def _record_cache(settings: Settings, docs_dir: Path) -> RecordCache | None:
     return RecordCache.open(directory, core)
 
 
+def _record_pages(config: MkDocsConfig, generated: Generated) -> list[tuple[str, Path]]:
+    """(source path, written page) of each record page of the build."""
+    site_dir = str(config.site_dir)
+    return [
+        (r.src_uri, Path(File(r.src_uri, None, site_dir, config.use_directory_urls).abs_dest_path))
+        for r in generated.archive.records
+        if r.src_uri in generated.record_uris
+    ]
+
+
 def _static_search_index(config: MkDocsConfig, generated: Generated) -> None:
     """Pagefind over the pages this build wrote for its audience's records (a static host's
     search); a failure stops the build with one line."""
     site_dir = Path(config.site_dir)
-    pages = [
-        (Path(File(r.src_uri, None, str(site_dir), config.use_directory_urls).abs_dest_path), r)
-        for r in generated.archive.records
-        if r.src_uri in generated.record_uris
-    ]
+    by_uri = {record.src_uri: record for record in generated.archive.records}
+    pages = [(path, by_uri[src_uri]) for src_uri, path in _record_pages(config, generated)]
     try:
         stats = build_static_index(site_dir, pages)
     except StaticSearchError as exc:

@@ -128,32 +128,66 @@ def record_header(
     neighbours: Sequence[object] = (),
     similar: Sequence[object] = (),
     linker: Linker = DIRECTORY_URLS,
+    *,
+    similar_slot: bool = False,
 ) -> str:
     """The HTML header block of a record's page (its h1, badges, fields and related records).
 
     The header is raw HTML, which MkDocs does not rewrite: ``linker`` turns the source paths
     ``link`` gives into URLs in the build's URL mode.
+
+    With ``similar_slot``, the similar records are left out and ``SIMILAR_SLOT`` stands where
+    they go: a build that computes them in another process fills it in later
+    (``similar_records_block``), so no page waits for them.
     """
-
-    def href(kind: str, key: str) -> str | None:
-        target = link(kind, key)
-        return linker(record.src_uri, target) if target is not None else None
-
     context: dict[str, Any] = {
         "record": record,
         "is_postmortem": isinstance(record, PostMortem),
         "taxonomy": taxonomy,
         "level": taxonomy.severity.get(record.sev) if isinstance(record, PostMortem) else None,
-        "href": href,
+        "href": _href(record, link, linker),
         "neighbours": neighbours,
         "similar": similar,
+        "similar_slot": similar_slot,
         "rows": HEADER_ROWS[record.record_type],
         "item_columns": item_columns(),
     }
-    header = env.get_template("pmarchive/record_header.html").render(context)
+    return _one_block(env.get_template("pmarchive/record_header.html").render(context))
+
+
+SIMILAR_SLOT = '<div class="pm-similar-slot"></div>'
+"""What a header rendered with ``similar_slot`` holds where its similar records go (as the
+sanitiser leaves it; a record's own values are escaped, so none can spell it)."""
+
+
+def similar_records_block(
+    record: AnyRecord,
+    similar: Sequence[object],
+    env: jinja2.Environment,
+    link: LinkResolver = no_links,
+    linker: Linker = DIRECTORY_URLS,
+) -> str:
+    """The header's list of similar records on its own (empty when there are none)."""
+    if not similar:
+        return ""
+    context = {"similar": similar, "href": _href(record, link, linker)}
+    return _one_block(env.get_template("pmarchive/similar_records.html").render(context))
+
+
+def _href(
+    record: AnyRecord, link: LinkResolver, linker: Linker
+) -> Callable[[str, str], str | None]:
+    def href(kind: str, key: str) -> str | None:
+        target = link(kind, key)
+        return linker(record.src_uri, target) if target is not None else None
+
+    return href
+
+
+def _one_block(html: str) -> str:
     # Blank lines would end Markdown's raw-HTML block early (``pmarchive render`` writes the
     # header into the Markdown); the header is one block either way.
-    return "\n".join(line for line in header.splitlines() if line.strip())
+    return "\n".join(line for line in html.splitlines() if line.strip())
 
 
 def with_header(source: str, header: str) -> str:
