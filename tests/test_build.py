@@ -9,7 +9,7 @@ import pytest
 from mkdocs.exceptions import Abort
 
 from .conftest import BASE_NM, BASE_PM, front_matter, write
-from .sites import build_site
+from .sites import MKDOCS_YML, build_site
 
 PM_PATH = "postmortems/INC-2026-05-29-001.md"
 
@@ -287,18 +287,23 @@ def test_a_dead_index_process_falls_back_to_building_in_process(archive_root: Pa
     )
 
 
-@pytest.mark.parametrize("cores", [1, 2])
+@pytest.mark.parametrize(("cores", "static_search"), [(1, True), (2, True), (2, False)])
 def test_record_pages_list_similar_records_however_the_index_is_built(
-    archive_root: Path, monkeypatch: pytest.MonkeyPatch, cores: int
+    archive_root: Path, monkeypatch: pytest.MonkeyPatch, cores: int, static_search: bool
 ) -> None:
     """With two cores the similar records arrive after the pages are written and are filled in
-    at the end of the build; with one they are in the header from the start. The pages are the
-    same, and no page keeps the placeholder."""
+    at the end of the build (in Pagefind's pass over the pages, or in one of their own); with
+    one they are in the header from the start. The pages are the same, and no page keeps the
+    placeholder."""
     monkeypatch.setattr("os.cpu_count", lambda: cores)
     write(archive_root, PM_PATH, front_matter(BASE_PM))
     other = front_matter(BASE_PM, id="INC-2026-05-30-001", date="2026-05-30")
     write(archive_root, "postmortems/INC-2026-05-30-001.md", other)
-    site = build_site(archive_root)
+    mkdocs_yml = MKDOCS_YML.replace(
+        "today:", f"static_search: {str(static_search).lower()}\n      today:"
+    )
+    site = build_site(archive_root, mkdocs_yml)
+    assert (site / "pagefind").is_dir() == static_search
     page = (site / "postmortems/inc-2026-05-29-001/index.html").read_text()
     similar = re.search(r'<details class="pm-similar">.*?</details>', page, re.S)
     assert similar is not None

@@ -15,7 +15,7 @@ import multiprocessing
 import os
 import shutil
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, cast
@@ -39,6 +39,7 @@ from pmarchive.ingest.audience import AudienceError, resolve_audience
 from pmarchive.ingest.cache import RecordCache
 from pmarchive.ingest.docpages import check_doc_pages
 from pmarchive.ingest.runbooks import check_runbooks
+from pmarchive.model.records import AnyRecord
 from pmarchive.pipeline import Generated, fill_similar, generate
 from pmarchive.search.index import IndexBusyError, IndexIntegrityError
 from pmarchive.settings import PLUGIN_OPTIONS, PluginOption, Settings, SettingsError, read_settings
@@ -296,9 +297,9 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             self._stop_index_process()
             raise PluginError(f"search index: {exc or type(exc).__name__}") from None
 
-    def _finish_index(self, config: MkDocsConfig) -> None:
-        """Wait for the search index and similar records from the second process, then put
-        the similar records into the record pages written before they were known."""
+    def _finish_index(self) -> dict[str, str]:
+        """Wait for the search index and similar records from the second process; the similar
+        records of each page written before they were known, by source path."""
         assert self.generated is not None
         try:
             stats = self.generated.finish_index()
@@ -308,14 +309,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         finally:
             self._stop_index_process()
         log.info("search index: %s", stats)
-        marker = self.generated.similar_marker
-        for src_uri, path in _record_pages(config, self.generated):
-            if src_uri not in blocks:
-                continue
-            page = path.read_text(encoding="utf-8")
-            filled = fill_similar(page, marker, blocks[src_uri])
-            if filled != page:
-                path.write_text(filled, encoding="utf-8")
+        return blocks
 
     def _stop_index_process(self) -> None:
         if self.index_process is not None:
@@ -329,23 +323,35 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         self._stop_index_process()
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        if self.generated is not None:
-            self._finish_index(config)  # index errors count even when no record page rendered
+        generated = self.generated
+        # index errors count even when no record page rendered
+        blocks = self._finish_index() if generated is not None else {}
         self._stop_index_process()
+        if generated is None:
+            return
         # A --dirty rebuild keeps old files: a record just withheld from this audience must
         # not stay published by its page from an earlier build.
-        if self.generated is not None:
-            withheld = self.generated.archive.withheld_ids
-            for path in withheld_outputs(Path(config.site_dir), withheld):
-                if path.is_dir():
-                    shutil.rmtree(path)
-                else:
-                    path.unlink()
-                log.info("removed %s: withheld from the %s audience", path, self.audience)
+        for path in withheld_outputs(Path(config.site_dir), generated.archive.withheld_ids):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            log.info("removed %s: withheld from the %s audience", path, self.audience)
         if self.leaks:
             raise PluginError("\n".join(self.leaks))
-        if self.generated is not None and self.settings and self.settings.static_search:
-            _static_search_index(config, self.generated)
+        marker = generated.similar_marker
+
+        def with_similar(page: str, record: AnyRecord) -> str:
+            block = blocks.get(record.src_uri)
+            return page if block is None else fill_similar(page, marker, block)
+
+        if self.settings and self.settings.static_search:  # one pass: filled, then indexed
+            _static_search_index(config, generated, with_similar)
+        elif blocks:
+            for record, path in _record_pages(config, generated):
+                if record.src_uri in blocks:
+                    page = path.read_text(encoding="utf-8")
+                    path.write_text(with_similar(page, record), encoding="utf-8")
 
     def on_serve(self, server: LiveReloadServer, /, *, config: MkDocsConfig, builder: Any) -> None:
         if not self.enabled or self.settings is None:
@@ -378,24 +384,24 @@ def _record_cache(settings: Settings, docs_dir: Path) -> RecordCache | None:
     return RecordCache.open(directory, core)
 
 
-def _record_pages(config: MkDocsConfig, generated: Generated) -> list[tuple[str, Path]]:
-    """(source path, written page) of each record page of the build."""
+def _record_pages(config: MkDocsConfig, generated: Generated) -> list[tuple[AnyRecord, Path]]:
+    """Each record of the build with its written page."""
     site_dir = str(config.site_dir)
     return [
-        (r.src_uri, Path(File(r.src_uri, None, site_dir, config.use_directory_urls).abs_dest_path))
+        (r, Path(File(r.src_uri, None, site_dir, config.use_directory_urls).abs_dest_path))
         for r in generated.archive.records
         if r.src_uri in generated.record_uris
     ]
 
 
-def _static_search_index(config: MkDocsConfig, generated: Generated) -> None:
+def _static_search_index(
+    config: MkDocsConfig, generated: Generated, rewrite: Callable[[str, AnyRecord], str]
+) -> None:
     """Pagefind over the pages this build wrote for its audience's records (a static host's
-    search); a failure stops the build with one line."""
-    site_dir = Path(config.site_dir)
-    by_uri = {record.src_uri: record for record in generated.archive.records}
-    pages = [(path, by_uri[src_uri]) for src_uri, path in _record_pages(config, generated)]
+    search), each passed through ``rewrite`` first; a failure stops the build with one line."""
+    pages = [(path, record) for record, path in _record_pages(config, generated)]
     try:
-        stats = build_static_index(site_dir, pages)
+        stats = build_static_index(Path(config.site_dir), pages, rewrite)
     except StaticSearchError as exc:
         raise PluginError(f"static search index: {exc}") from None
     log.info("static search index: %s", stats)
