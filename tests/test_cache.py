@@ -311,3 +311,44 @@ def test_a_rebuild_after_one_edit_rereads_and_reindexes_that_record_only(
     assert "added=0, updated=1, removed=0, unchanged=2" in caplog.text
     html = (site / "postmortems/inc-2026-05-29-001/index.html").read_text()
     assert "seven minutes" in html and "six minutes" not in html
+
+
+@pytest.mark.parametrize("processes", [2, 3])
+@pytest.mark.parametrize("cached", [False, True])
+def test_reading_in_several_processes_gives_the_same_archive(
+    root: Path, monkeypatch: pytest.MonkeyPatch, processes: int, cached: bool
+) -> None:
+    """Records read by forked processes (parts of the file list) come back equal, with the
+    same diagnostics, errors included, and what they did of the cache counted here."""
+    write(root, "postmortems/INC-2026-05-31-001.md", "---\nid: [unclosed\n---\nBody.\n")
+    for n in range(6):
+        other = front_matter(BASE_PM, id=f"INC-2026-06-0{n + 1}-001", date=f"2026-06-0{n + 1}")
+        write(root, f"postmortems/INC-2026-06-0{n + 1}-001.md", other)
+    config = config_for(root)
+    expected = load_archive(config)
+    assert expected.errors and len(expected.records) == 9
+    submitted: list[int] = []
+
+    class CountingPool(archive_module.ProcessPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+            submitted.append(len(args[0]))
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(archive_module, "ProcessPoolExecutor", CountingPool)
+    real = archive_module.read_records
+    monkeypatch.setattr(
+        archive_module,
+        "read_records",
+        lambda *args, **kwargs: real(*args, **kwargs, processes=processes),
+    )
+    cache = open_cache(root, config) if cached else None
+    if cache is not None:
+        load_archive(config, cache)  # cold: every entry written by the process that read it
+        cache = open_cache(root, config)
+    got = load_archive(config, cache)
+    same(expected, got)
+    assert len(submitted) == (processes - 1) * (2 if cached else 1)
+    assert sum(submitted[-(processes - 1) :]) < 10  # the first part stays in this process
+    if cache is not None:
+        assert (cache.hits, cache.misses) == (10, 0)
+        assert cache.prune() == 0  # entries read by the other processes are kept

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import multiprocessing
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pmarchive.core.diagnostics import Diagnostic, Reporter, Severity
 from pmarchive.core.suggest import did_you_mean
-from pmarchive.ingest.cache import RecordCache
+from pmarchive.ingest.cache import CacheUse, RecordCache
 from pmarchive.ingest.config import ArchiveConfig
 from pmarchive.ingest.source import (
     SourceProblem,
@@ -168,6 +173,82 @@ def _lint(
     return front + lint_record(record, taxonomy, today, config.lints, record.lint_ignore)
 
 
+PER_PROCESS = 500
+"""Record files a process is given at least: below twice this, one process reads them all
+(starting another and sending its records back costs more than it saves)."""
+MAX_PROCESSES = 4
+
+Read = tuple[AnyRecord | None, list[Diagnostic]]
+
+
+def _read_part(
+    files: Sequence[tuple[Kind, Path]],
+    taxonomy: Taxonomy,
+    config: ArchiveConfig,
+    cache: RecordCache | None,
+) -> tuple[list[Read], CacheUse | None]:
+    """``read_record`` over ``files``, with what it did of the cache."""
+    results = [read_record(kind, path, taxonomy, config, cache) for kind, path in files]
+    return results, cache.use() if cache is not None else None
+
+
+_FORKED: tuple[Taxonomy, ArchiveConfig, RecordCache | None] | None = None
+"""What a forked reader inherits from the process that forked it (never pickled)."""
+
+
+def _read_forked(files: Sequence[tuple[Kind, Path]]) -> tuple[list[Read], CacheUse | None]:
+    assert _FORKED is not None, "only called in a process forked by read_records"
+    return _read_part(files, *_FORKED)
+
+
+def read_records(
+    files: Sequence[tuple[Kind, Path]],
+    taxonomy: Taxonomy,
+    config: ArchiveConfig,
+    cache: RecordCache | None = None,
+    *,
+    processes: int | None = None,
+) -> list[Read]:
+    """``read_record`` of every file, in order, on every core the machine has (up to
+    ``MAX_PROCESSES``) when there are many: parsing, validating and linting a record is pure
+    Python, so forked processes read parts of the list while this one reads the first.
+
+    Only where a fork is safe (a POSIX system, no other thread that could hold a lock the
+    children would inherit); elsewhere, and for a part whose process dies, this process reads
+    it: the result never depends on how it was computed. ``processes`` overrides the choice.
+    """
+    global _FORKED
+    if processes is None:
+        processes = min(os.cpu_count() or 1, MAX_PROCESSES, len(files) // PER_PROCESS)
+        if threading.active_count() > 1:
+            processes = 1
+    processes = min(processes, len(files))
+    if processes < 2 or "fork" not in _START_METHODS:
+        return _read_part(files, taxonomy, config, cache)[0]
+    size = -(-len(files) // processes)
+    parts = [files[start : start + size] for start in range(0, len(files), size)]
+    _FORKED = (taxonomy, config, cache)
+    pool = ProcessPoolExecutor(len(parts) - 1, mp_context=multiprocessing.get_context("fork"))
+    try:
+        others = [pool.submit(_read_forked, part) for part in parts[1:]]
+        results = _read_part(parts[0], taxonomy, config, cache)[0]
+        for part, other in zip(parts[1:], others, strict=True):
+            try:
+                read, use = other.result()
+            except BrokenProcessPool:
+                read, use = _read_part(part, taxonomy, config, cache)[0], None
+            if cache is not None and use is not None:
+                cache.absorb(use)
+            results.extend(read)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        _FORKED = None
+    return results
+
+
+_START_METHODS = multiprocessing.get_all_start_methods()
+
+
 def load_archive(config: ArchiveConfig, cache: RecordCache | None = None) -> Archive:
     """Every record that validates, and every problem in every file, in one pass.
 
@@ -181,6 +262,7 @@ def load_archive(config: ArchiveConfig, cache: RecordCache | None = None) -> Arc
         ("postmortem", config.postmortems_path),
         ("nearmiss", config.nearmisses_path),
     )
+    files: list[tuple[Kind, Path]] = []
     for kind, folder in folders:
         if not folder.is_dir():
             archive.diagnostics.append(
@@ -193,13 +275,13 @@ def load_archive(config: ArchiveConfig, cache: RecordCache | None = None) -> Arc
                 )
             )
             continue
-        for path in record_files(folder):
-            record, found = read_record(kind, path, taxonomy, config, cache)
-            archive.diagnostics.extend(found)
-            if isinstance(record, PostMortem):
-                archive.postmortems.append(record)
-            elif isinstance(record, NearMiss):
-                archive.nearmisses.append(record)
+        files.extend((kind, path) for path in record_files(folder))
+    for record, found in read_records(files, taxonomy, config, cache):
+        archive.diagnostics.extend(found)
+        if isinstance(record, PostMortem):
+            archive.postmortems.append(record)
+        elif isinstance(record, NearMiss):
+            archive.nearmisses.append(record)
     if cache is not None and cache.misses:
         cache.prune()
     _check_across_records(archive)

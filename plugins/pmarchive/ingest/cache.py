@@ -141,6 +141,16 @@ def fingerprint(config: ArchiveConfig, taxonomy_digest: str, code: str | None = 
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
+@dataclasses.dataclass(frozen=True)
+class CacheUse:
+    """What a run did with a cache in another process (``RecordCache.absorb`` adds it up)."""
+
+    hits: int
+    misses: int
+    used: frozenset[str]
+    enabled: bool
+
+
 class RecordCache:
     """Signed entries in one folder, one file per (fingerprint, kind, path, text)."""
 
@@ -225,6 +235,17 @@ class RecordCache:
                 raise
         except OSError:
             self.enabled = False
+
+    def use(self) -> CacheUse:
+        return CacheUse(self.hits, self.misses, frozenset(self._used), self.enabled)
+
+    def absorb(self, use: CacheUse) -> None:
+        """Count what another process did with a copy of this cache as done here (``prune``
+        then keeps the entries it read)."""
+        self.hits += use.hits
+        self.misses += use.misses
+        self._used |= use.used
+        self.enabled = self.enabled and use.enabled
 
     def prune(self) -> int:
         """Remove entries this run did not ask for (edited, renamed or deleted records, an old
