@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mkdocs.exceptions import Abort
@@ -287,15 +288,34 @@ def test_a_dead_index_process_falls_back_to_building_in_process(archive_root: Pa
     )
 
 
-@pytest.mark.parametrize(("cores", "static_search"), [(1, True), (2, True), (2, False)])
+@pytest.mark.parametrize(
+    ("cores", "static_search", "index_late"),
+    [(1, True, False), (2, True, False), (2, True, True), (2, False, False)],
+)
 def test_record_pages_list_similar_records_however_the_index_is_built(
-    archive_root: Path, monkeypatch: pytest.MonkeyPatch, cores: int, static_search: bool
+    archive_root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    cores: int,
+    static_search: bool,
+    index_late: bool,
 ) -> None:
     """With two cores the similar records arrive after the pages are written and are filled in
-    at the end of the build (in Pagefind's pass over the pages, or in one of their own); with
-    one they are in the header from the start. The pages are the same, and no page keeps the
-    placeholder."""
+    at the end of the build: in Pagefind's pass over the pages, or, when the index is still
+    being built as the pages are done, after Pagefind has indexed them (or in a pass of their
+    own without static search). With one core they are in the header from the start. The
+    pages are the same, and no page keeps the placeholder."""
+    import pmarchive.plugin as plugin_module
+
     monkeypatch.setattr("os.cpu_count", lambda: cores)
+    if index_late:
+        real_generate = plugin_module.generate
+
+        def late(*args: Any, **kwargs: Any) -> Any:
+            generated = real_generate(*args, **kwargs)
+            generated.index_done = lambda: False  # as if the other process were still busy
+            return generated
+
+        monkeypatch.setattr(plugin_module, "generate", late)
     write(archive_root, PM_PATH, front_matter(BASE_PM))
     other = front_matter(BASE_PM, id="INC-2026-05-30-001", date="2026-05-30")
     write(archive_root, "postmortems/INC-2026-05-30-001.md", other)
@@ -311,5 +331,6 @@ def test_record_pages_list_similar_records_however_the_index_is_built(
     assert "INC-2026-05-30-001" in similar.group(0)
     header_end = page.index("</h1>")
     assert page.index('class="pm-header"') < header_end < similar.start()
+    assert ("data-pagefind-body" in page) == static_search
     for path in site.rglob("*.html"):
         assert "pm-similar-" not in path.read_text(), path

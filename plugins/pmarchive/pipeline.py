@@ -65,6 +65,8 @@ class Generated:
     pending_index: Callable[[], tuple[dict[str, list[Hit]], IndexStats]] | None = None
     """The search index and the similar records, while another process builds them; None once
     ``finish_index`` has them."""
+    index_done: Callable[[], bool] = lambda: True
+    """Whether ``finish_index`` would return at once (the other process has finished)."""
     similar: dict[str, list[Hit]] | None = None
     """Each record's similar records, by id, once known."""
     similar_marker: str = ""
@@ -213,6 +215,8 @@ def generate(
 
     result.render_header, result.render_similar = render_header, render_similar
     result.pending_index = index
+    if job is not None:
+        result.index_done = job.done
     result.similar_marker = f"<!--pm-similar-{secrets.token_hex(16)}-->"
     if job is None:
         result.finish_index()

@@ -324,10 +324,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         generated = self.generated
-        # index errors count even when no record page rendered
-        blocks = self._finish_index() if generated is not None else {}
-        self._stop_index_process()
         if generated is None:
+            self._stop_index_process()
             return
         # A --dirty rebuild keeps old files: a record just withheld from this audience must
         # not stay published by its page from an earlier build.
@@ -338,14 +336,23 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
                 path.unlink()
             log.info("removed %s: withheld from the %s audience", path, self.audience)
         if self.leaks:
+            self._stop_index_process()
             raise PluginError("\n".join(self.leaks))
+        static = bool(self.settings and self.settings.static_search)
         marker = generated.similar_marker
+        if static and not generated.index_done():
+            # The second process is still at the search index: Pagefind indexes the pages
+            # meanwhile (it skips the similar-records lists and comments, so it needs none of
+            # it), and the lists go in afterwards, in a pass of their own.
+            _static_search_index(config, generated, None)
+            static = False
+        blocks = self._finish_index()  # index errors count even when no record page rendered
 
         def with_similar(page: str, record: AnyRecord) -> str:
             block = blocks.get(record.src_uri)
             return page if block is None else fill_similar(page, marker, block)
 
-        if self.settings and self.settings.static_search:  # one pass: filled, then indexed
+        if static:  # one pass over the pages: filled, then indexed
             _static_search_index(config, generated, with_similar)
         elif blocks:
             for record, path in _record_pages(config, generated):
@@ -395,10 +402,11 @@ def _record_pages(config: MkDocsConfig, generated: Generated) -> list[tuple[AnyR
 
 
 def _static_search_index(
-    config: MkDocsConfig, generated: Generated, rewrite: Callable[[str, AnyRecord], str]
+    config: MkDocsConfig, generated: Generated, rewrite: Callable[[str, AnyRecord], str] | None
 ) -> None:
     """Pagefind over the pages this build wrote for its audience's records (a static host's
-    search), each passed through ``rewrite`` first; a failure stops the build with one line."""
+    search), each passed through ``rewrite`` first if given; a failure stops the build with
+    one line."""
     pages = [(path, record) for record, path in _record_pages(config, generated)]
     try:
         stats = build_static_index(Path(config.site_dir), pages, rewrite)
