@@ -4,9 +4,12 @@ out of Material's in-browser index, and a Pagefind failure that stops the build 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import itertools
 import json
+import os
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -508,3 +511,349 @@ def test_a_page_pagefind_cannot_index_stops_the_build(
         build_static_index(site, [(moved, record)], shard_pages=1)
     assert "\n" not in str(caught.value)
     assert not (site / STAGING_DIR).exists()
+
+
+# --- the store of built indexes (warm builds) ---------------------------------------------------
+PLACEHOLDER = "<!-- pm-similar-{token} -->"
+
+
+def placeheld_site(
+    site: Path, chosen: list[AnyRecord], token: str = "a1", text: str = "Findings"
+) -> list[tuple[Path, AnyRecord]]:
+    """``fake_site`` with a placeholder comment (random per build) and ``text`` in each page."""
+    pages = fake_site(site, chosen)
+    for path, _ in pages:
+        page = path.read_text(encoding="utf-8").replace("<p>Findings", f"<p>{text}")
+        path.write_text(page.replace("</h1>", "</h1>" + PLACEHOLDER.format(token=token)))
+    return pages
+
+
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The output folder of every Pagefind run, in order."""
+    seen: list[Path] = []
+    run = static_search._run_pagefind
+
+    def counted(source: Path, output: Path) -> int:
+        seen.append(output)
+        return run(source, output)
+
+    monkeypatch.setattr(static_search, "_run_pagefind", counted)
+    return seen
+
+
+def index_files(site: Path) -> dict[str, bytes]:
+    """Every file of every shard, by site path."""
+    return {
+        path.relative_to(site).as_posix(): path.read_bytes()
+        for folder in ("pagefind", "pagefind-shards")
+        for path in sorted((site / folder).rglob("*"))
+        if path.is_file()
+    }
+
+
+def entries(store: Path) -> list[Path]:
+    """The store's entries (not a build's temporary folder)."""
+    if not store.is_dir():
+        return []
+    return sorted(p for p in store.iterdir() if not p.name.startswith("."))
+
+
+@pytest.fixture
+def six(mixed: Path) -> list[AnyRecord]:
+    """Six records: four public post-mortems, the restricted one, the internal near-miss."""
+    write_public_postmortems(mixed, 3)
+    return sorted(records(mixed).values(), key=lambda r: r.id)
+
+
+def test_a_second_build_of_the_same_pages_reuses_the_index(
+    six: list[AnyRecord], tmp_path: Path, runs: list[Path]
+) -> None:
+    store = tmp_path / "store"
+    first = build_static_index(tmp_path / "a", placeheld_site(tmp_path / "a", six), None, 2,
+                               store=store)  # fmt: skip
+    assert (len(runs), first.reused) == (3, False) and len(entries(store)) == 1
+    built = index_files(tmp_path / "a")
+    second = build_static_index(tmp_path / "b", placeheld_site(tmp_path / "b", six), None, 2,
+                                store=store)  # fmt: skip
+    assert len(runs) == 3, "Pagefind ran again"
+    assert second.reused and "reused" in str(second) and "reused" not in str(first)
+    assert (second.pages, second.files, second.bytes, second.shards) == (
+        first.pages, first.files, first.bytes, first.shards
+    )  # fmt: skip
+    assert index_files(tmp_path / "b") == built
+    found = fragments(tmp_path / "b")
+    assert sorted(str(f["meta"]["id"]) for f in found.values()) == [r.id for r in six]  # type: ignore[index]
+    # the pages are annotated on a hit as on a miss
+    page = (tmp_path / "b" / six[0].url / "index.html").read_text(encoding="utf-8")
+    assert page.count("data-pagefind-body") == 1
+
+
+def change_text(site: Path, pages: list[tuple[Path, AnyRecord]]) -> list[tuple[Path, AnyRecord]]:
+    path, _ = pages[2]
+    path.write_text(path.read_text(encoding="utf-8").replace("Findings", "Finding"))
+    return pages
+
+
+def change_title_markup(
+    site: Path, pages: list[tuple[Path, AnyRecord]]
+) -> list[tuple[Path, AnyRecord]]:
+    path, _ = pages[-1]  # outside the indexed text's words but inside the page: still a change
+    path.write_text(path.read_text(encoding="utf-8").replace("<h1>", '<h1 id="x">'))
+    return pages
+
+
+@pytest.mark.parametrize(
+    ("change", "size"),
+    [
+        (change_text, 2),
+        (change_title_markup, 2),
+        (lambda site, pages: pages[:-1], 2),  # a page removed (a record withheld)
+        (lambda site, pages: pages[1:], 2),  # the first: every shard moves
+        (lambda site, pages: pages, 3),  # the same pages in shards of another size
+        (lambda site, pages: pages, 6),  # the same pages in one shard
+    ],
+    ids=["text", "markup", "removed-last", "removed-first", "shard-size-3", "shard-size-6"],
+)
+def test_any_change_to_what_pagefind_indexes_rebuilds(
+    six: list[AnyRecord],
+    tmp_path: Path,
+    runs: list[Path],
+    change: Callable[[Path, list[tuple[Path, AnyRecord]]], list[tuple[Path, AnyRecord]]],
+    size: int,
+) -> None:
+    store = tmp_path / "store"
+    build_static_index(tmp_path / "a", placeheld_site(tmp_path / "a", six), shard_pages=2,
+                       store=store)  # fmt: skip
+    before = len(runs)
+    site = tmp_path / "b"
+    pages = change(site, placeheld_site(site, six))
+    stats = build_static_index(site, pages, shard_pages=size, store=store)
+    assert not stats.reused and len(runs) > before
+    ids = sorted(str(f["meta"]["id"]) for f in fragments(site).values())  # type: ignore[index]
+    assert ids == sorted(record.id for _, record in pages)
+
+
+def test_a_page_added_rebuilds(mixed: Path, tmp_path: Path, runs: list[Path]) -> None:
+    write_public_postmortems(mixed, 3)
+    chosen = sorted(records(mixed).values(), key=lambda r: r.id)
+    store = tmp_path / "store"
+    build_static_index(tmp_path / "a", placeheld_site(tmp_path / "a", chosen[:-1]),
+                       shard_pages=2, store=store)  # fmt: skip
+    stats = build_static_index(tmp_path / "b", placeheld_site(tmp_path / "b", chosen),
+                               shard_pages=2, store=store)  # fmt: skip
+    assert not stats.reused and stats.pages == len(chosen)
+    assert chosen[-1].id in {str(f["meta"]["id"]) for f in fragments(tmp_path / "b").values()}  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("ignore", "reused"), [("", False), ("pm-similar-", None)])
+def test_the_ignored_placeholder_does_not_change_the_digest(
+    six: list[AnyRecord], tmp_path: Path, runs: list[Path], ignore: str, reused: bool | None
+) -> None:
+    """Each build has its own placeholder: passed as ``ignore``, the pages hash the same."""
+    store = tmp_path / "store"
+    for site, token in ((tmp_path / "a", "3f9c0aa1"), (tmp_path / "b", "77d2e4b0")):
+        pages = placeheld_site(site, six, token=token)
+        placeholder = PLACEHOLDER.format(token=token) if ignore else ""
+        stats = build_static_index(site, pages, shard_pages=4, store=store, ignore=placeholder)
+    assert stats.reused is (reused is None)
+    assert len(runs) == (2 if reused is None else 4)
+
+
+@pytest.mark.parametrize("order", ["wider-first", "narrower-first"])
+def test_a_narrower_audience_never_reuses_a_wider_index(
+    six: list[AnyRecord], tmp_path: Path, runs: list[Path], order: str
+) -> None:
+    """The withheld records have no page in the narrower build, so their paths are in no digest
+    of it: its index is built, and holds none of them, whatever was built before."""
+    public = [r for r in six if r.visibility == "public"]
+    internal = [r for r in six if r.visibility in ("public", "internal")]
+    assert len(public) < len(internal) < len(six)
+    store = tmp_path / "store"
+    audiences = [six, internal, public] if order == "wider-first" else [public, internal, six]
+    for number, chosen in enumerate(audiences):
+        site = tmp_path / str(number)
+        stats = build_static_index(site, placeheld_site(site, chosen), shard_pages=2, store=store)
+        assert not stats.reused
+        ids = sorted(str(f["meta"]["id"]) for f in fragments(site).values())  # type: ignore[index]
+        assert ids == sorted(r.id for r in chosen)
+        text = pagefind_text(site)
+        for withheld in set(six) - set(chosen):
+            assert withheld.id not in text and withheld.title not in text
+    assert len(entries(store)) == static_search.STORE_KEEP  # the oldest went
+
+
+def drop_signature(entry: Path) -> None:
+    (entry / static_search.ENTRY_SIGNATURE).unlink()
+
+
+def edit_a_file(entry: Path) -> None:
+    path = next((entry / static_search.ENTRY_FILES / "pagefind" / "fragment").iterdir())
+    path.write_bytes(path.read_bytes() + b"\0")  # in place: the same inode the site had
+
+
+def add_a_file(entry: Path) -> None:
+    (entry / static_search.ENTRY_FILES / "pagefind" / "extra.js").write_text("alert(1)")
+
+
+def remove_a_file(entry: Path) -> None:
+    (entry / static_search.ENTRY_FILES / "pagefind" / "pagefind.js").unlink()
+
+
+def symlink_a_file(entry: Path) -> None:
+    """The same bytes, through a symlink: only the symlink check refuses it."""
+    path = entry / static_search.ENTRY_FILES / "pagefind" / "pagefind.js"
+    outside = entry.parent.parent / "outside.js"
+    outside.write_bytes(path.read_bytes())
+    path.unlink()
+    path.symlink_to(outside)
+
+
+def symlink_a_folder(entry: Path) -> None:
+    folder = entry / static_search.ENTRY_FILES / "pagefind" / "fragment"
+    outside = entry.parent.parent / "outside"
+    folder.rename(outside)
+    folder.symlink_to(outside, target_is_directory=True)
+
+
+def forge_manifest(entry: Path) -> None:
+    """A manifest naming an extra file with its right hash, the old signature kept."""
+    manifest = entry / static_search.ENTRY_MANIFEST
+    data = json.loads(manifest.read_bytes())
+    add_a_file(entry)
+    data["files"].append(["pagefind/extra.js", hashlib.sha256(b"alert(1)").hexdigest()])
+    manifest.write_text(json.dumps(data))
+
+
+def symlink_the_entry(entry: Path) -> None:
+    outside = entry.parent.parent / "elsewhere"
+    entry.rename(outside)
+    entry.symlink_to(outside, target_is_directory=True)
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [drop_signature, edit_a_file, add_a_file, remove_a_file, symlink_a_file, symlink_a_folder,
+     forge_manifest, symlink_the_entry, "wrong-key"],
+)  # fmt: skip
+def test_a_forged_or_altered_entry_is_never_reused(
+    six: list[AnyRecord],
+    tmp_path: Path,
+    runs: list[Path],
+    forge: Callable[[Path], None] | str,
+) -> None:
+    store = tmp_path / "store"
+    key_file = tmp_path / "keys" / "mine.key"
+    build_static_index(tmp_path / "a", placeheld_site(tmp_path / "a", six), shard_pages=4,
+                       store=store, key_file=key_file)  # fmt: skip
+    [entry] = entries(store)
+    if callable(forge):
+        forge(entry)
+    else:  # an entry signed by someone else: the digest is no secret
+        key_file = tmp_path / "keys" / "theirs.key"
+    before = len(runs)
+    site = tmp_path / "b"
+    stats = build_static_index(site, placeheld_site(site, six), shard_pages=4, store=store,
+                               key_file=key_file)  # fmt: skip
+    assert not stats.reused and len(runs) == before + 2
+    assert not (site / "pagefind" / "extra.js").exists()
+    ids = sorted(str(f["meta"]["id"]) for f in fragments(site).values())  # type: ignore[index]
+    assert ids == [r.id for r in six]
+    # the bad entry was replaced by a good one: the next build reuses it
+    assert [p.is_symlink() for p in entries(store)] == [False]
+    third = build_static_index(tmp_path / "c", placeheld_site(tmp_path / "c", six),
+                               shard_pages=4, store=store, key_file=key_file)  # fmt: skip
+    assert third.reused and len(runs) == before + 2
+
+
+def in_a_file(store: Path) -> Path:
+    store.parent.mkdir(parents=True)
+    store.write_text("not a folder")
+    return store
+
+
+def under_a_file(store: Path) -> Path:
+    store.parent.mkdir(parents=True, exist_ok=True)
+    (store.parent / "file").write_text("x")
+    return store.parent / "file" / "store"
+
+
+def symlinked(store: Path) -> Path:
+    """A store that is a symlink (a repository could point it anywhere): never used."""
+    (store.parent / "real").mkdir(parents=True)
+    store.symlink_to(store.parent / "real", target_is_directory=True)
+    return store
+
+
+@pytest.mark.parametrize("place", [in_a_file, under_a_file, symlinked])
+def test_a_store_that_cannot_be_used_leaves_the_build_to_succeed(
+    six: list[AnyRecord], tmp_path: Path, runs: list[Path], place: Callable[[Path], Path]
+) -> None:
+    store = place(tmp_path / "cache" / "pagefind")
+    for name in ("a", "b"):
+        site = tmp_path / name
+        stats = build_static_index(site, placeheld_site(site, six), shard_pages=4, store=store)
+        assert not stats.reused and stats.pages == len(six)
+    assert len(runs) == 4
+    assert not (tmp_path / "cache" / "real").exists() or not any(
+        (tmp_path / "cache" / "real").iterdir()
+    )
+
+
+def test_no_key_means_no_store(six: list[AnyRecord], tmp_path: Path, runs: list[Path]) -> None:
+    key_file = write(tmp_path, "keys/shared.key", "x" * 32)
+    key_file.chmod(0o644)  # readable by others: not a key to trust
+    store = tmp_path / "store"
+    for name in ("a", "b"):
+        site = tmp_path / name
+        stats = build_static_index(site, placeheld_site(site, six), shard_pages=4, store=store,
+                                   key_file=key_file)  # fmt: skip
+        assert not stats.reused
+    assert not store.exists() and len(runs) == 4
+
+
+def test_pruning_keeps_the_newest_entries_and_nothing_foreign(tmp_path: Path) -> None:
+    store = static_search.IndexStore(tmp_path / "store", b"k" * 32)
+    store.directory.mkdir()
+    names = [f"{n:064x}" for n in range(4)]
+    for age, name in enumerate(reversed(names)):
+        (store.directory / name).mkdir()
+        os.utime(store.directory / name, (1000 + age, 1000 + age))
+    foreign = write(store.directory, "notes.txt", "mine")
+    old_temp = store.directory / ".tmp-0123456789abcdef"
+    old_temp.mkdir()
+    os.utime(old_temp, (1, 1))
+    store.prune(keep=2)
+    assert sorted(p.name for p in store.directory.iterdir()) == sorted(
+        [names[0], names[1], foreign.name]
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda: setattr(static_search, "FILTERS", ("class",)),
+        lambda: setattr(static_search, "EXCLUDED_SELECTORS", ()),
+        lambda: setattr(static_search, "CONTENT_TAG", "<main"),
+        lambda: setattr(static_search, "FORCE_LANGUAGE", "de"),
+        lambda: setattr(static_search, "tool_versions", lambda: {"pagefind": "9.9.9"}),
+    ],
+    ids=["filters", "excluded", "content", "language", "pagefind-version"],
+)
+def test_the_digest_covers_the_indexing_options(
+    monkeypatch: pytest.MonkeyPatch, change: Callable[[], None]
+) -> None:
+    shards = [[("postmortems/a/index.html", "0" * 64)], [("postmortems/b/index.html", "1" * 64)]]
+    before = static_search.index_digest(shards, 1)
+    assert static_search.index_digest(shards, 1) == before
+    assert static_search.index_digest(shards, 2) != before
+    assert static_search.index_digest([[*shards[0], *shards[1]]], 1) != before
+    with monkeypatch.context() as patch:
+        patch.setattr(static_search, "FILTERS", static_search.FILTERS)  # restored on exit
+        patch.setattr(static_search, "EXCLUDED_SELECTORS", static_search.EXCLUDED_SELECTORS)
+        patch.setattr(static_search, "CONTENT_TAG", static_search.CONTENT_TAG)
+        patch.setattr(static_search, "FORCE_LANGUAGE", static_search.FORCE_LANGUAGE)
+        patch.setattr(static_search, "tool_versions", static_search.tool_versions)
+        change()
+        assert static_search.index_digest(shards, 1) != before
+    assert static_search.index_digest(shards, 1) == before

@@ -16,21 +16,41 @@ validated record, as empty elements with ``data-pagefind-*`` attributes. They ca
 the record header template: the sanitiser strips every ``data-pagefind-*`` attribute from a
 record page's content, and must, since a body that could set them could forge a record's SEV
 or, with ``data-pagefind-body``, drop every other record from the index.
+
+A warm build (no record page changed) reuses the index the last build wrote instead of running
+Pagefind again: built indexes are kept in a store outside the site (MkDocs empties the site at
+the start of every build), under a SHA-256 digest of everything the index depends on (the
+Pagefind version, the shard size, the indexing options, and each page's site path and exact
+indexed text). The store sits in the project's tree, which a pull request can fill, and the
+digest is computable by anyone from the pages, so an entry is reused only if its manifest (every
+file's path and SHA-256) carries an HMAC under the user's own key (the record cache's, kept
+outside any repository) and every file, no more and no fewer, still has its hash; symlinks are
+refused. The digest covers every page path, so a build for a narrower audience (fewer pages)
+never reuses a wider audience's index.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import hashlib
+import hmac
 import html
+import importlib.metadata
 import json
 import os
+import re
+import secrets
 import shutil
+import stat
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pmarchive.ingest.cache import default_key_file, signing_key
 from pmarchive.model.records import AnyRecord, PostMortem
 
 RECORD_SECTIONS = ("postmortems", "nearmisses")
@@ -61,6 +81,19 @@ body cannot make an ``article`` (the sanitiser drops the tag), so the first one 
 EXCLUDED_SELECTORS = (".headerlink", ".md-content__button", ".pm-neighbours", ".pm-similar")
 """Permalinks, edit buttons and lists of other records: a record would otherwise match
 searches for its neighbours' ids and titles."""
+FORCE_LANGUAGE = "en"
+"""One index: a page's lang attribute never splits it."""
+STORE_FORMAT = "pmarchive-pagefind-store-1"
+"""Part of every digest: a change to how indexes are written or stored invalidates the store."""
+STORE_KEEP = 2
+"""Built indexes the store keeps (the newest): one per audience a user builds in turn; each is
+as large as the site's index."""
+ENTRY_FILES = "index"
+"""In a store entry: the index's files under their site paths (``pagefind/...``)."""
+ENTRY_MANIFEST = "manifest.json"
+"""In a store entry: the digest and every file's site path and SHA-256."""
+ENTRY_SIGNATURE = "manifest.sig"
+"""In a store entry: HMAC-SHA256 (hex) of the manifest's bytes under the user's key."""
 
 
 T = TypeVar("T")
@@ -76,10 +109,13 @@ class StaticIndexStats:
     files: int
     bytes: int
     shards: int = 1
+    reused: bool = False
+    """The index came from the store: Pagefind did not run."""
 
     def __str__(self) -> str:
         shards = f"{self.shards} shard{'' if self.shards == 1 else 's'}"
-        return f"{self.pages} record pages in {shards}, {self.files} files, {self.bytes:,} bytes"
+        text = f"{self.pages} record pages in {shards}, {self.files} files, {self.bytes:,} bytes"
+        return f"{text}, reused (no page changed)" if self.reused else text
 
 
 def record_kind(record: AnyRecord) -> str:
@@ -208,18 +244,21 @@ def remove_index(site_dir: Path) -> None:
             folder.unlink()
 
 
+def site_path(root: Path, path: Path, record: AnyRecord) -> Path:
+    """``path`` relative to the resolved site folder ``root``; a page outside it stops the
+    build (Pagefind would give it no URL in the site)."""
+    try:
+        return path.resolve().relative_to(root)
+    except ValueError:
+        raise StaticSearchError(f"the page of {record.id} ({path}) is not in {root}") from None
+
+
 def stage(site_dir: Path, staging: Path, shard: Sequence[tuple[Path, AnyRecord]]) -> None:
     """Hard-link each page of ``shard`` into ``staging`` under its path in the site (a copy
     where the file system has no hard links), so Pagefind gives it the same URL."""
     root = site_dir.resolve()
     for path, record in shard:
-        try:
-            relative = path.resolve().relative_to(root)
-        except ValueError:
-            raise StaticSearchError(
-                f"the page of {record.id} ({path}) is not in {site_dir}"
-            ) from None
-        target = staging / relative
+        target = staging / site_path(root, path, record)
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.link(path, target)
@@ -247,7 +286,7 @@ async def _write_index(source: Path, output: Path) -> int:
 
     config = IndexConfig(
         exclude_selectors=list(EXCLUDED_SELECTORS),
-        force_language="en",  # one index: a page's lang attribute never splits it
+        force_language=FORCE_LANGUAGE,
     )
     service = await PagefindService().launch()
     try:
@@ -278,11 +317,232 @@ def _run_pagefind(source: Path, output: Path) -> int:
         raise StaticSearchError(f"Pagefind ({get_executable()}) failed: {one_line(exc)}") from exc
 
 
+def tool_versions() -> dict[str, str]:
+    """The Pagefind client's and binary's versions, and a binary named by the environment: an
+    index written by another Pagefind is another index."""
+    versions = {"binary path": os.environ.get("PAGEFIND_BINARY_PATH", "")}
+    for package in ("pagefind", "pagefind_bin"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = ""
+    return versions
+
+
+def index_digest(shards: Sequence[Sequence[tuple[str, str]]], shard_pages: int) -> str:
+    """SHA-256 (hex) of everything the index of ``shards`` depends on: the store's format,
+    Pagefind's version, the shard size, the indexing options, and for each page in shard order
+    its site path and the SHA-256 of the text Pagefind indexes (``(path, text digest)``)."""
+    options = {
+        "format": STORE_FORMAT,
+        "versions": tool_versions(),
+        "shard pages": shard_pages,
+        "sections": list(RECORD_SECTIONS),
+        "filters": list(FILTERS),
+        "excluded": list(EXCLUDED_SELECTORS),
+        "content": CONTENT_TAG,
+        "language": FORCE_LANGUAGE,
+        "merged": list(MERGED_FILES),
+    }
+    digest = hashlib.sha256(json.dumps(options, sort_keys=True).encode() + b"\n")
+    for number, shard in enumerate(shards):
+        digest.update(f"shard {number}\n".encode())
+        for relative, text_digest in shard:
+            digest.update(json.dumps([relative, text_digest]).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def _file_digest(path: Path) -> str | None:
+    """SHA-256 of the regular file ``path``, never through a symlink; None if it is none."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # a FIFO never blocks
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return None
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError:
+        shutil.copyfile(source, target, follow_symlinks=False)
+
+
+def _remove(path: Path) -> None:
+    """``path`` gone, a symlink as a link (never what it points to)."""
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path)
+
+
+_ENTRY_NAME = re.compile("[0-9a-f]{64}")
+_TEMP_NAME = re.compile(r"\.tmp-[0-9a-f]{16}")
+
+
+class IndexStore:
+    """Built indexes, one signed entry a digest: ``<digest>/index/`` (the files under their site
+    paths), ``<digest>/manifest.json`` and ``<digest>/manifest.sig``. Any OSError while storing
+    turns the store off for the build; an entry that fails a check is removed and is a miss."""
+
+    def __init__(self, directory: Path, key: bytes) -> None:
+        self.directory = directory
+        self._key = key
+        self.enabled = True
+
+    @classmethod
+    def open(cls, directory: Path | None, key_file: Path | None = None) -> IndexStore | None:
+        """The store in ``directory``; None without one, without a trustworthy key, or when
+        ``directory`` or its parent is a symlink (a repository could point it at a folder whose
+        files pruning would then remove)."""
+        if directory is None or directory.is_symlink() or directory.parent.is_symlink():
+            return None
+        key = signing_key(key_file or default_key_file())
+        return None if key is None else cls(directory, key)
+
+    def _sign(self, manifest: bytes) -> str:
+        return hmac.new(self._key, manifest, hashlib.sha256).hexdigest()
+
+    def _entry(self, digest: str) -> Path | None:
+        """The folder of ``digest``'s entry, if it is a real folder right under the store."""
+        root = self.directory.resolve()
+        entry = root / digest
+        if entry.is_symlink() or not entry.is_dir() or entry.resolve().parent != root:
+            return None
+        return entry
+
+    def _verified(self, entry: Path, digest: str) -> list[str] | None:
+        """The site paths of the entry's files if its signature, digest and every file check
+        out, and it holds no other file, folder or symlink; None otherwise."""
+        manifest = _read_plain(entry / ENTRY_MANIFEST)
+        signature = _read_plain(entry / ENTRY_SIGNATURE)
+        if manifest is None or signature is None:
+            return None
+        if not hmac.compare_digest(signature, self._sign(manifest).encode()):
+            return None
+        try:
+            data = json.loads(manifest)
+            files = {str(rel): str(sha) for rel, sha in data["files"]}
+        except (ValueError, KeyError, TypeError):
+            return None
+        if data.get("format") != STORE_FORMAT or data.get("digest") != digest:
+            return None
+        files_dir = entry / ENTRY_FILES
+        if files_dir.is_symlink() or not files_dir.is_dir():
+            return None
+        found: set[str] = set()
+        for folder, dirnames, filenames in os.walk(files_dir):
+            for name in dirnames:
+                if os.path.islink(os.path.join(folder, name)):
+                    return None  # os.walk lists it and does not follow it
+            for name in filenames:
+                found.add(Path(folder, name).relative_to(files_dir).as_posix())
+        if found != files.keys():
+            return None
+        root = files_dir.resolve()
+        for relative, sha in files.items():
+            path = files_dir / relative
+            if not path.resolve().is_relative_to(root) or _file_digest(path) != sha:
+                return None
+        return sorted(files)
+
+    def restore(self, digest: str, site_dir: Path) -> bool:
+        """Put the index stored under ``digest`` into ``site_dir`` (hard links, copies where
+        linking fails); False, with nothing put there, if there is no entry that checks out."""
+        entry = self._entry(digest)
+        if entry is None:
+            return False
+        try:
+            files = self._verified(entry, digest)
+        except OSError:
+            files = None
+        if files is None:
+            with contextlib.suppress(OSError):
+                _remove(self.directory / digest)
+            return False
+        try:
+            for relative in files:
+                _link_or_copy(entry / ENTRY_FILES / relative, site_dir / relative)
+            os.utime(entry)  # the newest: pruning keeps it
+        except OSError:
+            remove_index(site_dir)
+            return False
+        return True
+
+    def save(self, digest: str, site_dir: Path, folders: Sequence[str]) -> None:
+        """Keep the index in ``folders`` of ``site_dir`` under ``digest``, signed, then remove
+        all but the newest ``STORE_KEEP`` entries. An OSError turns the store off."""
+        if not self.enabled:
+            return
+        temp: Path | None = None
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            temp = self.directory / f".tmp-{secrets.token_hex(8)}"
+            temp.mkdir(mode=0o700)
+            files: list[list[str]] = []
+            for name in folders:
+                for folder, _, filenames in os.walk(site_dir / name):
+                    for filename in sorted(filenames):
+                        path = Path(folder, filename)
+                        relative = path.relative_to(site_dir).as_posix()
+                        sha = _file_digest(path)
+                        if sha is None:
+                            raise OSError(f"{path} is not a regular file")
+                        _link_or_copy(path, temp / ENTRY_FILES / relative)
+                        files.append([relative, sha])
+            manifest = json.dumps(
+                {"format": STORE_FORMAT, "digest": digest, "files": sorted(files)}
+            ).encode()
+            (temp / ENTRY_MANIFEST).write_bytes(manifest)
+            (temp / ENTRY_SIGNATURE).write_text(self._sign(manifest), encoding="ascii")
+            _remove(self.directory / digest)  # an entry that failed its checks, or a stray
+            os.rename(temp, self.directory / digest)
+            temp = None
+            self.prune()
+        except OSError:
+            self.enabled = False
+        finally:
+            if temp is not None:
+                shutil.rmtree(temp, ignore_errors=True)
+
+    def prune(self, keep: int = STORE_KEEP) -> None:
+        """Remove all but the ``keep`` newest entries, and what a killed build left (a
+        temporary folder over an hour old)."""
+        entries: list[tuple[float, Path]] = []
+        for item in os.scandir(self.directory):
+            path = Path(item.path)
+            modified = item.stat(follow_symlinks=False).st_mtime
+            if _TEMP_NAME.fullmatch(item.name):
+                if modified < time.time() - 3600:
+                    _remove(path)
+            elif _ENTRY_NAME.fullmatch(item.name):  # nothing else in the folder is ours
+                entries.append((modified, path))
+        for _, path in sorted(entries, reverse=True)[keep:]:
+            _remove(path)
+
+
+def _read_plain(path: Path, limit: int = 1 << 28) -> bytes | None:
+    """The bytes of the regular file ``path`` (never through a symlink), or None."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return None
+        return handle.read(limit)
+
+
 def build_static_index(
     site_dir: Path,
     pages: Sequence[tuple[Path, AnyRecord]],
     rewrite: Callable[[str, AnyRecord], str] | None = None,
     shard_pages: int | None = None,
+    *,
+    store: Path | None = None,
+    ignore: str = "",
+    key_file: Path | None = None,
 ) -> StaticIndexStats:
     """Index ``pages`` (each built record page with its record) into ``site_dir/pagefind/``
     and, past ``shard_pages`` (``SHARD_PAGES``) pages, ``site_dir/pagefind-shards/<n>/``.
@@ -293,6 +553,11 @@ def build_static_index(
     indexed one after another by a fresh Pagefind binary each, so the build's peak memory is
     one shard's. Raises ``StaticSearchError`` with a one-line message when Pagefind is missing
     or fails, or indexes another number of pages than it was given.
+
+    With a ``store`` folder (and the user's signing key in ``key_file``, by default the record
+    cache's), an index built from exactly these page texts before is linked from the store
+    instead, and a new one is kept there. ``ignore`` is a placeholder the caller fills in
+    later (an HTML comment, which Pagefind never indexes): it is left out of the digest.
     """
     remove_index(site_dir)
     try:
@@ -301,7 +566,11 @@ def build_static_index(
         raise StaticSearchError(
             "the pagefind package is not installed (pip install 'pagefind[bin]')"
         ) from None
-    shards = shards_of(pages, SHARD_PAGES if shard_pages is None else shard_pages)
+    size = SHARD_PAGES if shard_pages is None else shard_pages
+    shards = shards_of(pages, size)
+    kept = IndexStore.open(store, key_file)
+    root = site_dir.resolve()
+    text_digests: dict[Path, tuple[str, str]] = {}
     for path, record in pages:
         try:
             text = path.read_text(encoding="utf-8")
@@ -309,7 +578,28 @@ def build_static_index(
             raise StaticSearchError(f"cannot read the page of {record.id}: {exc}") from None
         if rewrite is not None:
             text = rewrite(text, record)
-        path.write_text(annotate_page(text, record), encoding="utf-8")
+        text = annotate_page(text, record)
+        path.write_text(text, encoding="utf-8")
+        if kept is not None:
+            hashed = text.replace(ignore, "") if ignore else text
+            text_digests[path] = (
+                site_path(root, path, record).as_posix(),
+                hashlib.sha256(hashed.encode("utf-8", "surrogatepass")).hexdigest(),
+            )
+    digest = ""
+    if kept is not None:
+        digest = index_digest([[text_digests[path] for path, _ in s] for s in shards], size)
+        if kept.restore(digest, site_dir):
+            return _stats(site_dir, len(pages), len(shards), reused=True)
+    indexed = _index_shards(site_dir, shards)
+    if kept is not None:
+        kept.save(digest, site_dir, [shard_folder(n) for n in range(len(shards))])
+    return _stats(site_dir, indexed, len(shards), reused=False)
+
+
+def _index_shards(site_dir: Path, shards: Sequence[Sequence[tuple[Path, AnyRecord]]]) -> int:
+    """Pagefind over each shard in turn, then the manifest of the merged shards; the pages
+    indexed."""
     staging = site_dir / STAGING_DIR
     indexed = 0
     for number, shard in enumerate(shards):
@@ -332,7 +622,11 @@ def build_static_index(
     (site_dir / OUTPUT_DIR / MANIFEST).write_text(
         json.dumps({"shards": merged}) + "\n", encoding="utf-8"
     )
-    sizes = [index_size(site_dir / shard_folder(number)) for number in range(len(shards))]
+    return indexed
+
+
+def _stats(site_dir: Path, pages: int, shards: int, *, reused: bool) -> StaticIndexStats:
+    sizes = [index_size(site_dir / shard_folder(number)) for number in range(shards)]
     return StaticIndexStats(
-        indexed, sum(files for files, _ in sizes), sum(size for _, size in sizes), len(shards)
+        pages, sum(f for f, _ in sizes), sum(b for _, b in sizes), shards, reused=reused
     )
