@@ -278,15 +278,6 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             )
         return html
 
-    def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str | None:
-        # A record page is written once this returns, and nothing reads its source or its
-        # HTML again (anchors are checked from page.present_anchor_ids): 20,000 of each would
-        # otherwise stay in memory to the end of the build.
-        if self.generated is not None and page.file.src_uri in self.generated.record_uris:
-            page.markdown = None
-            page.content = None
-        return output
-
     def on_template_context(
         self, context: TemplateContext, /, *, template_name: str, config: MkDocsConfig
     ) -> TemplateContext | None:
