@@ -334,3 +334,43 @@ def test_record_pages_list_similar_records_however_the_index_is_built(
     assert ("data-pagefind-body" in page) == static_search
     for path in site.rglob("*.html"):
         assert "pm-similar-" not in path.read_text(), path
+
+
+@pytest.mark.parametrize("late", [False, True])
+def test_a_rebuild_of_unchanged_records_reuses_the_static_index(
+    archive_root: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    late: bool,
+) -> None:
+    """The second build of the same archive takes Pagefind's index from the store beside the
+    record cache, whether Pagefind ran before the similar records went in or after; an edited
+    record builds it again."""
+    import logging
+
+    import pmarchive.plugin as plugin_module
+
+    if late:
+        real_generate = plugin_module.generate
+
+        def busy(*args: Any, **kwargs: Any) -> Any:
+            generated = real_generate(*args, **kwargs)
+            generated.index_done = lambda: False
+            return generated
+
+        monkeypatch.setattr(plugin_module, "generate", busy)
+    write(archive_root, PM_PATH, front_matter(BASE_PM))
+    write(archive_root, NM_PATH, front_matter(BASE_NM))
+    outcomes = []
+    for edit in (False, False, True):
+        if edit:
+            text = front_matter(BASE_PM).replace("No request coalescing", "No coalescing at all")
+            write(archive_root, PM_PATH, text)
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            site = build_site(archive_root)
+        (line,) = [r.getMessage() for r in caplog.records if "static search index" in r.message]
+        outcomes.append("reused" in line)
+        assert (site / "pagefind" / "pagefind-entry.json").is_file()
+    assert outcomes == [False, True, False]
+    assert (archive_root / ".pmarchive-cache" / "pagefind").is_dir()

@@ -338,13 +338,15 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         if self.leaks:
             self._stop_index_process()
             raise PluginError("\n".join(self.leaks))
-        static = bool(self.settings and self.settings.static_search)
+        settings = self.settings
+        assert settings is not None
+        static = settings.static_search
         marker = generated.similar_marker
         if static and not generated.index_done():
             # The second process is still at the search index: Pagefind indexes the pages
             # meanwhile (it skips the similar-records lists and comments, so it needs none of
             # it), and the lists go in afterwards, in a pass of their own.
-            _static_search_index(config, generated, None)
+            _static_search_index(config, settings, generated, None)
             static = False
         blocks = self._finish_index()  # index errors count even when no record page rendered
 
@@ -353,7 +355,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             return page if block is None else fill_similar(page, marker, block)
 
         if static:  # one pass over the pages: filled, then indexed
-            _static_search_index(config, generated, with_similar)
+            _static_search_index(config, settings, generated, with_similar)
         elif blocks:
             for record, path in _record_pages(config, generated):
                 if record.src_uri in blocks:
@@ -376,19 +378,28 @@ def _process_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
 
 
+def _cache_folder(settings: Settings, docs_dir: Path, name: str) -> Path | None:
+    """``.pmarchive-cache/<name>`` beside mkdocs.yml, or None when that folder would be inside
+    a watched folder (docs or records): `mkdocs serve` would rebuild on every file it writes."""
+    directory = settings.root.resolve() / CACHE_FOLDER / name
+    core = settings.archive
+    watched = (docs_dir, core.postmortems_path, core.nearmisses_path, core.taxonomy_path)
+    if any(directory.is_relative_to(folder.resolve()) for folder in watched):
+        return None
+    return directory
+
+
 def _record_cache(settings: Settings, docs_dir: Path) -> RecordCache | None:
-    """The record cache in ``.pmarchive-cache/records`` beside mkdocs.yml, or None when that
-    folder would be inside a watched folder (docs or records) or there is no signing key.
+    """The record cache in ``.pmarchive-cache/records``, or None when that folder is watched
+    (``_cache_folder``) or there is no signing key.
 
     Not under ``.pmarchive/``: that folder holds what an audience may see (its search index,
     which ``pmarchive serve`` publishes), and the cache holds every record, restricted ones too.
     """
-    directory = settings.root.resolve() / CACHE_FOLDER / "records"
-    core = settings.archive
-    watched = (docs_dir, core.postmortems_path, core.nearmisses_path, core.taxonomy_path)
-    if any(directory.is_relative_to(folder.resolve()) for folder in watched):
-        return None  # `mkdocs serve` would rebuild on every entry it writes
-    return RecordCache.open(directory, core)
+    directory = _cache_folder(settings, docs_dir, "records")
+    if directory is None:
+        return None
+    return RecordCache.open(directory, settings.archive)
 
 
 def _record_pages(config: MkDocsConfig, generated: Generated) -> list[tuple[AnyRecord, Path]]:
@@ -402,14 +413,22 @@ def _record_pages(config: MkDocsConfig, generated: Generated) -> list[tuple[AnyR
 
 
 def _static_search_index(
-    config: MkDocsConfig, generated: Generated, rewrite: Callable[[str, AnyRecord], str] | None
+    config: MkDocsConfig,
+    settings: Settings,
+    generated: Generated,
+    rewrite: Callable[[str, AnyRecord], str] | None,
 ) -> None:
     """Pagefind over the pages this build wrote for its audience's records (a static host's
     search), each passed through ``rewrite`` first if given; a failure stops the build with
     one line."""
     pages = [(path, record) for record, path in _record_pages(config, generated)]
+    # a warm build whose record pages Pagefind would see unchanged reuses the last index (a
+    # signed store beside the record cache, out of the site and of every watched folder)
+    store = _cache_folder(settings, Path(config.docs_dir), "pagefind")
     try:
-        stats = build_static_index(Path(config.site_dir), pages, rewrite)
+        stats = build_static_index(
+            Path(config.site_dir), pages, rewrite, store=store, ignore=generated.similar_marker
+        )
     except StaticSearchError as exc:
         raise PluginError(f"static search index: {exc}") from None
     log.info("static search index: %s", stats)
