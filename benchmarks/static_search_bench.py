@@ -1,14 +1,18 @@
 """The static host's search: Pagefind index time, the binary's peak memory, index size and bytes
-one search transfers, with the index in shards or in one piece.
+one search transfers, with the index in shards or in one piece, and a warm build's reuse of it.
 
     .venv/bin/python benchmarks/static_search_bench.py 4000 --shard-pages 2000 0
+    .venv/bin/python benchmarks/static_search_bench.py 2000 --nearmisses 2000 --shard-pages 2000 \
+        --no-browser
 
 For each size: a synthetic archive site built without the static index; then, for each shard
 size (0: one index, however large), the index built alone on a copy of that site (its time is
 what the build adds) in a forked child, whose children's peak RSS is the Pagefind binary's
-(one binary per shard, one at a time); then /search/ served as plain files and opened in
-Chromium: the bytes of the Pagefind files fetched (every response under pagefind/ or
-pagefind-shards/) on opening the page, for one query, and for one query with a facet.
+(one binary per shard, one at a time), kept in a store; then the index of a fresh copy of the
+same site, reused from that store (a warm build: no page changed, Pagefind does not run); then
+/search/ served as plain files and opened in Chromium (unless --no-browser): the bytes of the
+Pagefind files fetched (every response under pagefind/ or pagefind-shards/) on opening the page,
+for one query, and for one query with a facet.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from synthetic import WORDS, write_archive
 
@@ -50,12 +55,13 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
             super().handle()
 
 
-def build_site(root: Path, count: int) -> tuple[Path, float]:
-    """The synthetic archive's site, without the static index; (its folder, seconds)."""
+def build_site(root: Path, count: int, nearmisses: int = 0) -> tuple[Path, float]:
+    """The synthetic archive's site (``count`` post-mortems, ``nearmisses`` near-misses),
+    without the static index; (its folder, seconds)."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
-    write_archive(root, count, ROOT / "taxonomy", site=True)
+    write_archive(root, count, ROOT / "taxonomy", site=True, nearmisses=nearmisses)
     (root / "mkdocs.yml").write_text(MKDOCS_YML)
     site = root / "built"
     config = load_config(str(root / "mkdocs.yml"), site_dir=str(site))
@@ -68,8 +74,9 @@ def build_site(root: Path, count: int) -> tuple[Path, float]:
     return site, time.perf_counter() - start
 
 
-def index_in_child(root: Path, site: Path, shard_pages: int, answer: object) -> None:
-    """Build the static index of ``site``; send (stats, seconds, peak KB of the children)."""
+def index_in_child(root: Path, site: Path, shard_pages: int, store: Path, answer: object) -> None:
+    """Build the static index of ``site`` with ``store`` (signed under a key of the benchmark's
+    own, beside it); send (stats, seconds, peak KB of the children)."""
     from pmarchive.ingest.archive import load_archive
     from pmarchive.ingest.config import ArchiveConfig
     from pmarchive.site.static_search import build_static_index
@@ -78,7 +85,13 @@ def index_in_child(root: Path, site: Path, shard_pages: int, answer: object) -> 
     pages = [(site / record.url / "index.html", record) for record in archive.records]
     pages = [(path, record) for path, record in pages if path.is_file()]
     start = time.perf_counter()
-    stats = build_static_index(site, pages, shard_pages=shard_pages or len(pages) or 1)
+    stats = build_static_index(
+        site,
+        pages,
+        shard_pages=shard_pages or len(pages) or 1,
+        store=store,
+        key_file=store.parent / "bench.key",
+    )
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KB on Linux
     answer.send((stats, seconds, peak))  # type: ignore[attr-defined]
@@ -120,29 +133,46 @@ def transferred(site: Path) -> tuple[int, int, int]:
     return opened, first, faceted
 
 
-def measure(count: int, shard_sizes: list[int], workdir: Path) -> None:
+def index_once(root: Path, site: Path, shard_pages: int, store: Path) -> tuple[Any, float, int]:
+    """``index_in_child`` in a forked child (a fresh count of the children's peak memory, and
+    no re-import); its answer."""
+    receive, send = multiprocessing.Pipe(duplex=False)
+    child = multiprocessing.get_context("fork").Process(
+        target=index_in_child, args=(root, site, shard_pages, store, send)
+    )
+    child.start()
+    answer: tuple[Any, float, int] = receive.recv()
+    child.join()
+    return answer
+
+
+def measure(
+    count: int, nearmisses: int, shard_sizes: list[int], workdir: Path, browser: bool
+) -> None:
     root = workdir / str(count)
-    pristine, site_seconds = build_site(root, count)
+    pristine, site_seconds = build_site(root, count, nearmisses)
+    count += nearmisses
     for shard_pages in shard_sizes:
+        store = workdir / f"store-{count}-{shard_pages}" / "pagefind"
         site = workdir / f"{count}-{shard_pages}"
         shutil.copytree(pristine, site)
-        receive, send = multiprocessing.Pipe(duplex=False)
-        # forked: a fresh count of the children's peak memory, and no re-import
-        child = multiprocessing.get_context("fork").Process(
-            target=index_in_child, args=(root, site, shard_pages, send)
-        )
-        child.start()
-        stats, index_seconds, peak = receive.recv()
-        child.join()
-        opened, first, faceted = transferred(site)
+        stats, index_seconds, peak = index_once(root, site, shard_pages, store)
+        warm = workdir / f"{count}-{shard_pages}-warm"
+        shutil.copytree(pristine, warm)
+        reused, reuse_seconds, _ = index_once(root, warm, shard_pages, store)
+        if not reused.reused or (reused.files, reused.bytes) != (stats.files, stats.bytes):
+            raise SystemExit(f"the warm build did not reuse the same index: {reused}")
+        shutil.rmtree(warm)
+        opened, first, faceted = transferred(site) if browser else (0, 0, 0)
         label = str(shard_pages) if shard_pages else "one"
         print(
             f"{count:>7} {label:>6} {stats.shards:>6} {site_seconds:>7.1f} {index_seconds:>7.1f} "
-            f"{peak / 1024:>8.0f} {stats.files:>6} {stats.bytes:>12,} {opened:>10,} "
-            f"{first:>10,} {faceted:>10,}",
+            f"{reuse_seconds:>7.2f} {peak / 1024:>8.0f} {stats.files:>6} {stats.bytes:>12,} "
+            f"{opened:>10,} {first:>10,} {faceted:>10,}",
             flush=True,
         )
         shutil.rmtree(site)
+        shutil.rmtree(store.parent)
 
 
 def main() -> None:
@@ -157,6 +187,12 @@ def main() -> None:
         default=[2000, 0],
         help="the shard sizes to compare (0: one index); default 2000 0",
     )
+    parser.add_argument(
+        "--nearmisses", type=int, default=0, help="near-misses besides each size's post-mortems"
+    )
+    parser.add_argument(
+        "--no-browser", action="store_true", help="skip the bytes fetched by /search/ (0s)"
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     print(
@@ -165,12 +201,12 @@ def main() -> None:
     )
     print(
         f"{'records':>7} {'shard':>6} {'shards':>6} {'site s':>7} {'index s':>7} "
-        f"{'peak MB':>8} {'files':>6} {'index B':>12} {'open B':>10} {'search B':>10} "
-        f"{'+facet B':>10}"
+        f"{'reuse s':>7} {'peak MB':>8} {'files':>6} {'index B':>12} {'open B':>10} "
+        f"{'search B':>10} {'+facet B':>10}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
-            measure(size, args.shard_pages, Path(tmp))
+            measure(size, args.nearmisses, args.shard_pages, Path(tmp), not args.no_browser)
 
 
 if __name__ == "__main__":
