@@ -336,29 +336,36 @@ def test_record_pages_list_similar_records_however_the_index_is_built(
         assert "pm-similar-" not in path.read_text(), path
 
 
-@pytest.mark.parametrize("late", [False, True])
+@pytest.mark.parametrize(
+    "late",
+    [(False, False, False), (True, True, True), (True, False, False), (False, True, True)],
+)
 def test_a_rebuild_of_unchanged_records_reuses_the_static_index(
     archive_root: Path,
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
-    late: bool,
+    late: tuple[bool, bool, bool],
 ) -> None:
     """The second build of the same archive takes Pagefind's index from the store beside the
-    record cache, whether Pagefind ran before the similar records went in or after; an edited
+    record cache, whether each build ran Pagefind before the similar records went in (the
+    index process still busy, as in a cold build) or after (as in a warm one); an edited
     record builds it again."""
     import logging
 
     import pmarchive.plugin as plugin_module
 
-    if late:
-        real_generate = plugin_module.generate
+    real_generate = plugin_module.generate
+    builds: list[bool] = []
 
-        def busy(*args: Any, **kwargs: Any) -> Any:
-            generated = real_generate(*args, **kwargs)
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        generated = real_generate(*args, **kwargs)
+        busy = late[len(builds)]
+        builds.append(busy)
+        if busy:
             generated.index_done = lambda: False
-            return generated
+        return generated
 
-        monkeypatch.setattr(plugin_module, "generate", busy)
+    monkeypatch.setattr(plugin_module, "generate", timed)
     write(archive_root, PM_PATH, front_matter(BASE_PM))
     write(archive_root, NM_PATH, front_matter(BASE_NM))
     outcomes = []

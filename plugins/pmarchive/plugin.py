@@ -416,18 +416,19 @@ def _static_search_index(
     config: MkDocsConfig,
     settings: Settings,
     generated: Generated,
-    rewrite: Callable[[str, AnyRecord], str] | None,
+    fill: Callable[[str, AnyRecord], str] | None,
 ) -> None:
     """Pagefind over the pages this build wrote for its audience's records (a static host's
-    search), each passed through ``rewrite`` first if given; a failure stops the build with
-    one line."""
+    search); ``fill`` puts their similar records in, in the same pass (Pagefind does not index
+    them, so the index is the same with or without). A failure stops the build with one
+    line."""
     pages = [(path, record) for record, path in _record_pages(config, generated)]
     # a warm build whose record pages Pagefind would see unchanged reuses the last index (a
     # signed store beside the record cache, out of the site and of every watched folder)
     store = _cache_folder(settings, Path(config.docs_dir), "pagefind")
     try:
         stats = build_static_index(
-            Path(config.site_dir), pages, rewrite, store=store, ignore=generated.similar_marker
+            Path(config.site_dir), pages, store=store, ignore=generated.similar_marker, fill=fill
         )
     except StaticSearchError as exc:
         raise PluginError(f"static search index: {exc}") from None

@@ -542,6 +542,7 @@ def build_static_index(
     *,
     store: Path | None = None,
     ignore: str = "",
+    fill: Callable[[str, AnyRecord], str] | None = None,
     key_file: Path | None = None,
 ) -> StaticIndexStats:
     """Index ``pages`` (each built record page with its record) into ``site_dir/pagefind/``
@@ -558,6 +559,9 @@ def build_static_index(
     cache's), an index built from exactly these page texts before is linked from the store
     instead, and a new one is kept there. ``ignore`` is a placeholder the caller fills in
     later (an HTML comment, which Pagefind never indexes): it is left out of the digest.
+    ``fill`` fills it in the same pass, after the digest is taken: what it puts there must be
+    content Pagefind does not index (an ``EXCLUDED_SELECTORS`` element), so that a page
+    indexes the same whether it was filled before Pagefind ran or after.
     """
     remove_index(site_dir)
     try:
@@ -579,13 +583,15 @@ def build_static_index(
         if rewrite is not None:
             text = rewrite(text, record)
         text = annotate_page(text, record)
-        path.write_text(text, encoding="utf-8")
         if kept is not None:
             hashed = text.replace(ignore, "") if ignore else text
             text_digests[path] = (
                 site_path(root, path, record).as_posix(),
                 hashlib.sha256(hashed.encode("utf-8", "surrogatepass")).hexdigest(),
             )
+        if fill is not None:
+            text = fill(text, record)
+        path.write_text(text, encoding="utf-8")
     digest = ""
     if kept is not None:
         digest = index_digest([[text_digests[path] for path, _ in s] for s in shards], size)
