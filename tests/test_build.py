@@ -381,3 +381,21 @@ def test_a_rebuild_of_unchanged_records_reuses_the_static_index(
         assert (site / "pagefind" / "pagefind-entry.json").is_file()
     assert outcomes == [False, True, False]
     assert (archive_root / ".pmarchive-cache" / "pagefind").is_dir()
+
+
+def test_record_pages_are_written_whole_after_waiting_compressed(archive_root: Path) -> None:
+    """Between rendering and writing, a record page's HTML waits compressed: the written page
+    has its header and body, a hand-written page is untouched, and nothing stays packed."""
+    from .sites import build_config
+
+    write(archive_root, PM_PATH, front_matter(BASE_PM) + "\nThe flux capacitor overheated.\n")
+    write(archive_root, NM_PATH, front_matter(BASE_NM))
+    write(archive_root, "mkdocs.yml", MKDOCS_YML)
+    write(archive_root, "docs/index.md", "# Tiny archive\n\nHello from the home page.\n")
+    config = build_config(archive_root / "mkdocs.yml")
+    site = Path(config.site_dir)
+    page = (site / "postmortems/inc-2026-05-29-001/index.html").read_text()
+    header, body = page.index('class="pm-header"'), page.index("The flux capacitor overheated.")
+    assert header < body < page.index("</article>")
+    assert "Hello from the home page." in (site / "index.html").read_text()
+    assert config.plugins["postmortems"].packed == {}
