@@ -313,6 +313,19 @@ def test_a_rebuild_after_one_edit_rereads_and_reindexes_that_record_only(
     assert "seven minutes" in html and "six minutes" not in html
 
 
+def counting_pool(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the parts handed to other processes, as they are handed over."""
+    submitted: list[int] = []
+
+    class CountingPool(archive_module.ProcessPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+            submitted.append(len(args[0]))
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(archive_module, "ProcessPoolExecutor", CountingPool)
+    return submitted
+
+
 @pytest.mark.parametrize("processes", [2, 3])
 @pytest.mark.parametrize("cached", [False, True])
 def test_reading_in_several_processes_gives_the_same_archive(
@@ -327,14 +340,7 @@ def test_reading_in_several_processes_gives_the_same_archive(
     config = config_for(root)
     expected = load_archive(config)
     assert expected.errors and len(expected.records) == 9
-    submitted: list[int] = []
-
-    class CountingPool(archive_module.ProcessPoolExecutor):
-        def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
-            submitted.append(len(args[0]))
-            return super().submit(fn, *args, **kwargs)
-
-    monkeypatch.setattr(archive_module, "ProcessPoolExecutor", CountingPool)
+    submitted = counting_pool(monkeypatch)
     real = archive_module.read_records
     monkeypatch.setattr(
         archive_module,
@@ -352,3 +358,26 @@ def test_reading_in_several_processes_gives_the_same_archive(
     if cache is not None:
         assert (cache.hits, cache.misses) == (10, 0)
         assert cache.prune() == 0  # entries read by the other processes are kept
+
+
+def test_a_part_whose_process_fails_is_read_here(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A forked reader that raises (or dies) costs its part a second read, in this process;
+    the archive is the same and no error reaches the user."""
+    config = config_for(root)
+    expected = load_archive(config)
+
+    def failing(files: object) -> object:
+        raise MemoryError("the reader ran out of memory")
+
+    monkeypatch.setattr(archive_module, "_read_forked", failing)
+    submitted = counting_pool(monkeypatch)
+    real = archive_module.read_records
+    monkeypatch.setattr(
+        archive_module,
+        "read_records",
+        lambda *args, **kwargs: real(*args, **kwargs, processes=2),
+    )
+    same(expected, load_archive(config))
+    assert submitted == [1]  # the second of two parts went to a process, which failed

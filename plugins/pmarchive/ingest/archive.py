@@ -7,7 +7,6 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -214,8 +213,9 @@ def read_records(
     Python, so forked processes read parts of the list while this one reads the first.
 
     Only where a fork is safe (a POSIX system, no other thread that could hold a lock the
-    children would inherit); elsewhere, and for a part whose process dies, this process reads
-    it: the result never depends on how it was computed. ``processes`` overrides the choice.
+    children would inherit); elsewhere, and for a part whose process dies or fails, this
+    process reads it: the result never depends on how it was computed. ``processes``
+    overrides the choice.
     """
     global _FORKED
     if processes is None:
@@ -235,7 +235,7 @@ def read_records(
         for part, other in zip(parts[1:], others, strict=True):
             try:
                 read, use = other.result()
-            except BrokenProcessPool:
+            except Exception:  # the process died, or its records could not come back
                 read, use = _read_part(part, taxonomy, config, cache)[0], None
             if cache is not None and use is not None:
                 cache.absorb(use)
