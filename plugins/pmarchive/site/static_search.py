@@ -83,11 +83,11 @@ EXCLUDED_SELECTORS = (".headerlink", ".md-content__button", ".pm-neighbours", ".
 searches for its neighbours' ids and titles."""
 FORCE_LANGUAGE = "en"
 """One index: a page's lang attribute never splits it."""
-STORE_FORMAT = "pmarchive-pagefind-store-1"
+STORE_FORMAT = "pmarchive-pagefind-store-2"
 """Part of every digest: a change to how indexes are written or stored invalidates the store."""
 STORE_KEEP = 2
-"""Built indexes the store keeps (the newest): one per audience a user builds in turn; each is
-as large as the site's index."""
+"""Generations of each shard the store keeps (the newest): one per audience a user builds in
+turn; all of them together are as large as the site's index."""
 ENTRY_FILES = "index"
 """In a store entry: the index's files under their site paths (``pagefind/...``)."""
 ENTRY_MANIFEST = "manifest.json"
@@ -109,13 +109,22 @@ class StaticIndexStats:
     files: int
     bytes: int
     shards: int = 1
-    reused: bool = False
-    """The index came from the store: Pagefind did not run."""
+    reused_shards: int = 0
+    """Shards that came from the store (Pagefind did not run for them)."""
+
+    @property
+    def reused(self) -> bool:
+        """The whole index came from the store: Pagefind did not run."""
+        return self.reused_shards == self.shards
 
     def __str__(self) -> str:
         shards = f"{self.shards} shard{'' if self.shards == 1 else 's'}"
         text = f"{self.pages} record pages in {shards}, {self.files} files, {self.bytes:,} bytes"
-        return f"{text}, reused (no page changed)" if self.reused else text
+        if self.reused:
+            return f"{text}, reused (no page changed)"
+        if self.reused_shards:
+            return f"{text}, {self.reused_shards} of them reused (their pages unchanged)"
+        return text
 
 
 def record_kind(record: AnyRecord) -> str:
@@ -329,10 +338,14 @@ def tool_versions() -> dict[str, str]:
     return versions
 
 
-def index_digest(shards: Sequence[Sequence[tuple[str, str]]], shard_pages: int) -> str:
-    """SHA-256 (hex) of everything the index of ``shards`` depends on: the store's format,
-    Pagefind's version, the shard size, the indexing options, and for each page in shard order
-    its site path and the SHA-256 of the text Pagefind indexes (``(path, text digest)``)."""
+def index_digest(
+    shards: Sequence[Sequence[tuple[str, str]]], shard_pages: int, first: int = 0
+) -> str:
+    """SHA-256 (hex) of everything the index of ``shards`` (numbered from ``first``) depends
+    on: the store's format, Pagefind's version, the shard size, the indexing options, and for
+    each page in shard order its site path and the SHA-256 of the text Pagefind indexes
+    (``(path, text digest)``). Shard 0 holds Pagefind's scripts and the others do not, so a
+    shard's number is part of it."""
     options = {
         "format": STORE_FORMAT,
         "versions": tool_versions(),
@@ -345,7 +358,7 @@ def index_digest(shards: Sequence[Sequence[tuple[str, str]]], shard_pages: int) 
         "merged": list(MERGED_FILES),
     }
     digest = hashlib.sha256(json.dumps(options, sort_keys=True).encode() + b"\n")
-    for number, shard in enumerate(shards):
+    for number, shard in enumerate(shards, start=first):
         digest.update(f"shard {number}\n".encode())
         for relative, text_digest in shard:
             digest.update(json.dumps([relative, text_digest]).encode() + b"\n")
@@ -448,8 +461,9 @@ class IndexStore:
         return sorted(files)
 
     def restore(self, digest: str, site_dir: Path) -> bool:
-        """Put the index stored under ``digest`` into ``site_dir`` (hard links, copies where
-        linking fails); False, with nothing put there, if there is no entry that checks out."""
+        """Put the index (or shard) stored under ``digest`` into ``site_dir`` (hard links,
+        copies where linking fails); False, with nothing put there, if there is no entry that
+        checks out."""
         entry = self._entry(digest)
         if entry is None:
             return False
@@ -466,13 +480,16 @@ class IndexStore:
                 _link_or_copy(entry / ENTRY_FILES / relative, site_dir / relative)
             os.utime(entry)  # the newest: pruning keeps it
         except OSError:
-            remove_index(site_dir)
+            for folder in {relative.split("/", 1)[0] for relative in files}:
+                _remove(site_dir / folder)  # its shard folders: the only ones it wrote
             return False
         return True
 
-    def save(self, digest: str, site_dir: Path, folders: Sequence[str]) -> None:
+    def save(
+        self, digest: str, site_dir: Path, folders: Sequence[str], keep: int = STORE_KEEP
+    ) -> None:
         """Keep the index in ``folders`` of ``site_dir`` under ``digest``, signed, then remove
-        all but the newest ``STORE_KEEP`` entries. An OSError turns the store off."""
+        all but the newest ``keep`` entries. An OSError turns the store off."""
         if not self.enabled:
             return
         temp: Path | None = None
@@ -499,7 +516,7 @@ class IndexStore:
             _remove(self.directory / digest)  # an entry that failed its checks, or a stray
             os.rename(temp, self.directory / digest)
             temp = None
-            self.prune()
+            self.prune(keep)
         except OSError:
             self.enabled = False
         finally:
@@ -592,47 +609,55 @@ def build_static_index(
         if fill is not None:
             text = fill(text, record)
         path.write_text(text, encoding="utf-8")
-    digest = ""
-    if kept is not None:
-        digest = index_digest([[text_digests[path] for path, _ in s] for s in shards], size)
-        if kept.restore(digest, site_dir):
-            return _stats(site_dir, len(pages), len(shards), reused=True)
-    indexed = _index_shards(site_dir, shards)
-    if kept is not None:
-        kept.save(digest, site_dir, [shard_folder(n) for n in range(len(shards))])
-    return _stats(site_dir, indexed, len(shards), reused=False)
-
-
-def _index_shards(site_dir: Path, shards: Sequence[Sequence[tuple[Path, AnyRecord]]]) -> int:
-    """Pagefind over each shard in turn, then the manifest of the merged shards; the pages
-    indexed."""
-    staging = site_dir / STAGING_DIR
-    indexed = 0
+    indexed = reused = 0
+    # each shard on its own: after one edit, only the shard holding that page is indexed again
+    keep = STORE_KEEP * len(shards)
     for number, shard in enumerate(shards):
-        output = site_dir / shard_folder(number)
-        try:
-            stage(site_dir, staging, shard)
-            count = _run_pagefind(staging.resolve(), output.resolve())
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        if count != len(shard) or not (output / "pagefind-entry.json").is_file():
-            raise StaticSearchError(
-                f"Pagefind indexed {count} of {len(shard)} record pages into {output}"
-            )
-        if number:
-            prune_merged(output)
-        indexed += count
+        digest = ""
+        if kept is not None:
+            digest = index_digest([[text_digests[path] for path, _ in shard]], size, number)
+            if kept.restore(digest, site_dir):
+                indexed += len(shard)
+                reused += 1
+                continue
+        indexed += _index_shard(site_dir, number, shard)
+        if kept is not None:
+            kept.save(digest, site_dir, [shard_folder(number)], keep)
+    _write_manifest(site_dir, len(shards))
+    return _stats(site_dir, indexed, len(shards), reused)
+
+
+def _index_shard(site_dir: Path, number: int, shard: Sequence[tuple[Path, AnyRecord]]) -> int:
+    """Pagefind over one shard; the pages indexed."""
+    staging = site_dir / STAGING_DIR
+    output = site_dir / shard_folder(number)
+    try:
+        stage(site_dir, staging, shard)
+        count = _run_pagefind(staging.resolve(), output.resolve())
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    if count != len(shard) or not (output / "pagefind-entry.json").is_file():
+        raise StaticSearchError(
+            f"Pagefind indexed {count} of {len(shard)} record pages into {output}"
+        )
+    if number:
+        prune_merged(output)
+    return count
+
+
+def _write_manifest(site_dir: Path, shards: int) -> None:
+    """The list of merged shards search.js reads (written anew by every build: no shard in
+    the store holds it)."""
     if not (site_dir / OUTPUT_DIR / "pagefind.js").is_file():
         raise StaticSearchError(f"Pagefind wrote no pagefind.js into {site_dir / OUTPUT_DIR}")
-    merged = [f"{shard_folder(number)}/" for number in range(1, len(shards))]
+    merged = [f"{shard_folder(number)}/" for number in range(1, shards)]
     (site_dir / OUTPUT_DIR / MANIFEST).write_text(
         json.dumps({"shards": merged}) + "\n", encoding="utf-8"
     )
-    return indexed
 
 
-def _stats(site_dir: Path, pages: int, shards: int, *, reused: bool) -> StaticIndexStats:
+def _stats(site_dir: Path, pages: int, shards: int, reused: int) -> StaticIndexStats:
     sizes = [index_size(site_dir / shard_folder(number)) for number in range(shards)]
     return StaticIndexStats(
-        pages, sum(f for f, _ in sizes), sum(b for _, b in sizes), shards, reused=reused
+        pages, sum(f for f, _ in sizes), sum(b for _, b in sizes), shards, reused_shards=reused
     )
