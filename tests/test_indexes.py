@@ -255,3 +255,45 @@ def test_evidence_gaps_have_a_register_page_and_linked_headers(site: Path) -> No
     assert 'href="../gaps/clock-skew/"' in register  # every gap of the taxonomy, zeros too
     header = (site / "postmortems" / "inc-2026-01-10-001" / "index.html").read_text()
     assert 'href="../../gaps/logs-rotated/"' in header
+
+
+def _neighbours_by_scanning(incidents: list, day: object) -> tuple[object, object]:
+    """What ``Groups.around`` answers, the slow way: every incident looked at."""
+    older = [r for r in incidents if r.date <= day]
+    newer = [r for r in incidents if r.date > day]
+    return (older[0] if older else None), (newer[-1] if newer else None)
+
+
+@pytest.mark.parametrize("nearmisses", [40, 400])
+def test_a_near_miss_stands_between_the_same_incidents_as_by_scanning(
+    tmp_path: Path, nearmisses: int
+) -> None:
+    """Near-misses' previous / next incidents of each class come from a bisection of the
+    class's incidents by date (a scan per near-miss made record headers quadratic at 10,000
+    + 10,000); they are the ones a scan finds, ties of dates included."""
+    import datetime as dt
+
+    from benchmarks.synthetic import write_archive
+    from pmarchive.analysis.grouping import class_neighbours, group_records
+    from pmarchive.ingest.archive import load_archive
+    from pmarchive.ingest.config import ArchiveConfig
+
+    from .sites import REPO
+
+    root = tmp_path / "archive"
+    write_archive(root, 120, REPO / "taxonomy", nearmisses=nearmisses)
+    for path in sorted((root / "postmortems").glob("*.md"))[::20]:  # same day, same classes
+        twin = path.read_text(encoding="utf-8").replace("-001", "-002", 1)
+        path.with_name(path.name.replace("-001", "-002")).write_text(twin, encoding="utf-8")
+    archive = load_archive(ArchiveConfig(root=root, today=dt.date(2026, 11, 24)))
+    assert not archive.errors
+    groups = group_records(archive.records)
+    compared = 0
+    for record in archive.nearmisses:
+        for found in class_neighbours(groups, record):
+            expected = _neighbours_by_scanning(groups.incidents_of(found.cause_class), record.date)
+            assert (found.previous, found.next) == expected, record.id
+            compared += 1
+    dates = [r.date for r in archive.postmortems]
+    assert compared >= nearmisses and len(dates) > len(set(dates))  # incidents on one day
+    assert {r.date for r in archive.nearmisses} & set(dates)  # near-misses on an incident's day

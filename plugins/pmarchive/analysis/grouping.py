@@ -3,6 +3,8 @@ and where a record stands among the incidents of its classes (previous, next, re
 
 from __future__ import annotations
 
+import bisect
+import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -52,6 +54,7 @@ class Groups:
     by_kind: dict[str, dict[str, list[AnyRecord]]] = field(default_factory=dict)
     _incidents: dict[str, list[PostMortem]] = field(default_factory=dict)
     _positions: dict[str, dict[str, int]] = field(default_factory=dict)
+    _days: dict[str, list[int]] = field(default_factory=dict)
 
     def get(self, kind: str, key: str) -> list[AnyRecord]:
         return self.by_kind.get(kind, {}).get(key, [])
@@ -62,7 +65,18 @@ class Groups:
             found = [r for r in self.get("classes", cls) if isinstance(r, PostMortem)]
             self._incidents[cls] = found
             self._positions[cls] = {r.id: i for i, r in enumerate(found)}
+            self._days[cls] = [-r.date.toordinal() for r in found]  # ascending: newest first
         return self._incidents[cls]
+
+    def around(self, cls: str, day: dt.date) -> tuple[PostMortem | None, PostMortem | None]:
+        """The newest incident of ``cls`` on or before ``day`` and the oldest after it, found
+        by bisection (incidents are newest first): a record that is not one of them (a
+        near-miss) stands between these two."""
+        incidents = self.incidents_of(cls)
+        first_on_or_before = bisect.bisect_left(self._days[cls], -day.toordinal())
+        older = incidents[first_on_or_before] if first_on_or_before < len(incidents) else None
+        newer = incidents[first_on_or_before - 1] if first_on_or_before > 0 else None
+        return older, newer
 
     def position(self, cls: str, record_id: str) -> int | None:
         self.incidents_of(cls)
@@ -104,10 +118,7 @@ def class_neighbours(groups: Groups, record: AnyRecord) -> list[Neighbours]:
         position = groups.position(cls, record.id)
         newer = incidents[position - 1] if position is not None and position > 0 else None
         if position is None:  # a near-miss: its neighbours are the incidents around its date
-            older_list = [r for r in incidents if r.date <= record.date]
-            older = older_list[0] if older_list else None
-            newer_list = [r for r in incidents if r.date > record.date]
-            newer = newer_list[-1] if newer_list else None
+            older, newer = groups.around(cls, record.date)
         else:
             older = incidents[position + 1] if position + 1 < len(incidents) else None
         gap = (record.date - older.date).days if older is not None else None
