@@ -3,6 +3,7 @@ out of Material's in-browser index, and a Pagefind failure that stops the build 
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import itertools
@@ -207,6 +208,25 @@ def test_annotate_page_marks_the_content_and_adds_the_fields(mixed: Path, page: 
     assert head.endswith('class="md-content__inner md-typeset"') or head.endswith('dir="ltr"')
     assert rest.startswith(index_markup(record))
     assert annotated.count("data-pagefind-body") == 1
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        '<article class="md-content__inner md-typeset"><div class="pm-header"><h1>T</h1></div>'
+        "<p>body</p></article>",
+        '<article class="md-content__inner md-typeset" dir="ltr"><p>x</p></article>',
+    ],
+)
+def test_a_page_annotated_before_is_annotated_once(mixed: Path, page: str) -> None:
+    """A --dirty build keeps pages it did not render, annotated by the build before: annotating
+    again gives the page as annotated once, with the record's current values."""
+    record = records(mixed)["INC-2026-05-29-001"]
+    once = annotate_page(page, record)
+    assert annotate_page(once, record) == once
+    changed = dataclasses.replace(record, title='Renamed, with a "quote"', sev=3)
+    assert annotate_page(once, changed) == annotate_page(page, changed)
+    assert "Renamed" in annotate_page(once, changed)
 
 
 def test_annotate_page_refuses_a_page_without_material_content(mixed: Path) -> None:

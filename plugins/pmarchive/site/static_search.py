@@ -187,7 +187,17 @@ def annotate_page(page: str, record: AnyRecord) -> str:
     if start < 0:
         raise StaticSearchError(f"no {CONTENT_TAG}> in the page of {record.id}")
     end = page.index(">", start)
-    return page[:end] + " data-pagefind-body>" + index_markup(record) + page[end + 1 :]
+    rest = page[end + 1 :]
+    if page[start:end].endswith(" data-pagefind-body"):  # a page a --dirty build kept as it was
+        end -= len(" data-pagefind-body")
+        rest = _OLD_MARKUP.sub("", rest, count=1)
+    return page[:end] + " data-pagefind-body>" + index_markup(record) + rest
+
+
+_OLD_MARKUP = re.compile(
+    r'\A(?:<span hidden data-pagefind-(?:filter|meta)="[^"]*" data-pm="[^"]*"></span>)*'
+)
+"""``index_markup`` as an earlier build wrote it (its values are escaped, so hold no quote)."""
 
 
 def record_glob(sections: Sequence[str] = RECORD_SECTIONS) -> str:
