@@ -399,3 +399,32 @@ def test_record_pages_are_written_whole_after_waiting_compressed(archive_root: P
     assert header < body < page.index("</article>")
     assert "Hello from the home page." in (site / "index.html").read_text()
     assert config.plugins["postmortems"].packed == {}
+
+
+@pytest.mark.parametrize(
+    ("records", "threads", "method"),
+    [(10, 1, "fork"), (1999, 1, "fork"), (2000, 1, "spawn"), (10, 2, "spawn"), (5000, 3, "spawn")],
+)
+def test_the_index_process_is_forked_only_for_a_small_archive_and_one_thread(
+    monkeypatch: pytest.MonkeyPatch, records: int, threads: int, method: str
+) -> None:
+    import pmarchive.plugin as plugin_module
+
+    monkeypatch.setattr(plugin_module.threading, "active_count", lambda: threads)
+    assert plugin_module._process_context(records).get_start_method() == method
+
+
+def test_a_spawned_index_process_gives_the_pages_their_similar_records(
+    archive_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pmarchive.plugin as plugin_module
+
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr(plugin_module, "SPAWN_FROM", 0)
+    write(archive_root, PM_PATH, front_matter(BASE_PM))
+    other = front_matter(BASE_PM, id="INC-2026-05-30-001", date="2026-05-30")
+    write(archive_root, "postmortems/INC-2026-05-30-001.md", other)
+    site = build_site(archive_root)
+    page = (site / "postmortems/inc-2026-05-29-001/index.html").read_text()
+    assert '<details class="pm-similar">' in page and "INC-2026-05-30-001" in page
+    assert "pm-similar-" not in page
