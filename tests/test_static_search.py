@@ -886,6 +886,26 @@ def test_pruning_keeps_the_newest_entries_and_nothing_foreign(tmp_path: Path) ->
     )
 
 
+def test_pruning_removes_the_temporary_folder_of_a_build_that_is_gone(tmp_path: Path) -> None:
+    """A killed build's temporary folder goes (its process id names no running process); a
+    running build's stays, however old. No clock is read."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])  # a process that is then gone
+    child.wait()
+    gone_pid = child.pid
+    store = static_search.IndexStore(tmp_path / "store", b"k" * 32)
+    store.directory.mkdir()
+    running = store.directory / f".tmp-{os.getpid()}-0123456789abcdef"
+    gone = store.directory / f".tmp-{gone_pid}-fedcba9876543210"
+    for folder in (running, gone):
+        folder.mkdir()
+        os.utime(folder, (1, 1))
+    store.prune(keep=2)
+    assert running.is_dir() and not gone.exists()
+
+
 @pytest.mark.parametrize(
     "change",
     [

@@ -44,7 +44,6 @@ import re
 import secrets
 import shutil
 import stat
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -401,7 +400,27 @@ def _remove(path: Path) -> None:
 
 
 _ENTRY_NAME = re.compile("[0-9a-f]{64}")
-_TEMP_NAME = re.compile(r"\.tmp-[0-9a-f]{16}")
+_TEMP_NAME = re.compile(r"\.tmp-(?:(?P<pid>[0-9]+)-)?[0-9a-f]{16}")
+"""A build's folder while it stores an entry: ``.tmp-<its process id>-<random>``."""
+
+
+def _left_behind(name: str) -> bool:
+    """Whether the temporary folder ``name`` was left by a build that is no longer running (a
+    killed one): its process is gone, or its name has no process id. No clock is read."""
+    match = _TEMP_NAME.fullmatch(name)
+    if match is None:
+        return False
+    if match["pid"] is None:
+        return True
+    if os.name != "posix":  # no harmless way to ask whether a process runs: keep it
+        return False
+    try:
+        os.kill(int(match["pid"]), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except (OSError, OverflowError):  # another user's process, or an id out of range
+        return False
+    return False
 
 
 class IndexStore:
@@ -505,7 +524,7 @@ class IndexStore:
         temp: Path | None = None
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            temp = self.directory / f".tmp-{secrets.token_hex(8)}"
+            temp = self.directory / f".tmp-{os.getpid()}-{secrets.token_hex(8)}"
             temp.mkdir(mode=0o700)
             files: list[list[str]] = []
             for name in folders:
@@ -535,16 +554,15 @@ class IndexStore:
 
     def prune(self, keep: int = STORE_KEEP) -> None:
         """Remove all but the ``keep`` newest entries, and what a killed build left (a
-        temporary folder over an hour old)."""
+        temporary folder of a process that is gone)."""
         entries: list[tuple[float, Path]] = []
         for item in os.scandir(self.directory):
             path = Path(item.path)
-            modified = item.stat(follow_symlinks=False).st_mtime
             if _TEMP_NAME.fullmatch(item.name):
-                if modified < time.time() - 3600:
+                if _left_behind(item.name):
                     _remove(path)
             elif _ENTRY_NAME.fullmatch(item.name):  # nothing else in the folder is ours
-                entries.append((modified, path))
+                entries.append((item.stat(follow_symlinks=False).st_mtime, path))
         for _, path in sorted(entries, reverse=True)[keep:]:
             _remove(path)
 
